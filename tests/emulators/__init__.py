@@ -1,0 +1,1 @@
+"""Local emulators of cloud APIs used by the test suite (loopback only)."""
