@@ -1,0 +1,263 @@
+"""Declared metrics: validated once at declaration, cheap on every call.
+
+A declared metric checks its name, tag keys and unit when it is created, and keeps the tail of its
+line pre-encoded (type, name, tags) for the current configuration. A call then only formats the
+timestamp and the value and hands one string to the writer. Tag values passed as keywords are
+normalized once per distinct set and cached on the metric.
+"""
+
+from __future__ import annotations
+
+import sys
+from time import perf_counter
+from time import time as _time
+
+from . import _units, _validate
+from ._encoders import datadog_json, monitoring
+from ._errors import MetricError
+from ._metric import CHECK_RULE
+from ._state import STATE, register
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import TracebackType
+    from typing import Any, TypeVar
+
+    F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Declared:
+    """What every declared metric has: ``name``, ``type``, ``tag_keys``, ``description``, ``unit``."""
+
+    __slots__ = ("__weakref__", "_gen", "_head", "_tail", "_tails", "description", "name", "tag_keys", "unit")
+    type = "gauge"
+
+    def __init__(
+        self,
+        name: str,
+        tags: tuple[str, ...] | list[str] = (),
+        description: str = "",
+        unit: str | None = None,
+    ) -> None:
+        self.name = _validate.check_name(name)
+        if isinstance(tags, str):  # type: ignore[unreachable]
+            raise MetricError("tags", tags, "declare tag keys as a tuple of strings, e.g. tags=('format',)", name)
+        self.tag_keys = tuple(_validate.check_tag_key(k, name) for k in tags)
+        if len(set(self.tag_keys)) != len(self.tag_keys):
+            raise MetricError("tags", tags, "a tag key is declared twice", name)
+        if unit is not None and (not isinstance(unit, str) or not _units.is_known(unit)):
+            raise MetricError("unit", unit, f"known units: {', '.join(sorted(_units.UNITS))}", name)
+        self.description = str(description)
+        self.unit = unit
+        self._gen = -1
+        self._head: str | None = None
+        self._tail: str | None = None
+        self._tails: dict[object, str | None] = {}
+        register(self)
+
+    def _invalidate(self) -> None:
+        """The configuration changed: the next call rebuilds the pre-encoded tail."""
+        self._tail = None
+        self._tails = {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, tags={self.tag_keys!r})"
+
+    # The fast path hands over here whenever it cannot write directly.
+    def _emit(self, value: Any, tags: dict[str, Any], timestamp: Any = None) -> None:
+        state = STATE
+        try:
+            if self._gen != state.gen:
+                self._rebuild()
+            if timestamp is None and state.fast is not None:
+                tail = self._tail_for(tags) if tags else self._tail
+                kind = type(value)
+                if tail is not None and (kind is int or (kind is float and value - value == 0.0)):
+                    self._check(value)
+                    head = self._head
+                    if head is None:
+                        state.write(f"MONITORING|{int(_time())}|{value!r}{tail}")
+                    else:
+                        state.write(f'{head}{value!r},"e":{int(_time())}{tail}')
+                    return
+            self._check_keys(tags)
+            value = _validate.check_value(value, self.name)
+            self._check(value)
+        except MetricError as err:
+            state.reject(err)
+            return
+        except Exception as err:
+            state.internal_error(err)
+            return
+        state.record(self.name, value, self.type, self._ordered(tags) if tags else None, timestamp,
+                     self.unit, self.tag_keys)
+
+    def _check(self, value: int | float) -> None:
+        """Type-specific rules on an already finite value."""
+
+    def _check_keys(self, tags: dict[str, Any]) -> None:
+        for key in tags:
+            if key not in self.tag_keys:
+                allowed = ", ".join(self.tag_keys) or "none"
+                raise MetricError("tag key", key, f"not declared on this metric (declared: {allowed})", self.name)
+
+    def _ordered(self, tags: dict[str, Any]) -> list[str]:
+        return [f"{k}:{tags[k]}" if tags[k] is not None else k for k in self.tag_keys if k in tags]
+
+    def _rebuild(self) -> None:
+        state = STATE
+        self._tails = {}
+        self._gen = state.gen
+        self._tail = self._encode_tail(state.merge_tags(()))
+
+    def _encode_tail(self, tags: tuple[str, ...]) -> str | None:
+        fast = STATE.fast
+        if fast == "monitoring":
+            self._head = None
+            return monitoring.suffix(self.name, self.type, tags)
+        if fast == "datadog-json":
+            self._head = datadog_json.head(self.name)
+            return datadog_json.tail(tags)
+        return None
+
+    def _tail_for(self, tags: dict[str, Any]) -> str | None:
+        try:
+            key: object = _validate.mapping_key(tags)
+            tail = self._tails.get(key, False)
+        except TypeError:
+            key, tail = None, False
+        if tail is False:
+            self._check_keys(tags)
+            own = _validate.normalize_tags(self._ordered(tags), self.name)
+            tail = self._encode_tail(STATE.merge_tags(own))
+            if key is not None:
+                if len(self._tails) >= 1024:
+                    self._tails.clear()
+                self._tails[key] = tail
+        return tail  # type: ignore[return-value]
+
+
+class Counter(_Declared):
+    """A count: ``IMAGES = Counter("screen_resize.images", tags=("format",)); IMAGES.inc(format="png")``."""
+
+    __slots__ = ()
+    type = "count"
+
+    def inc(self, value: int | float = 1, **tags: Any) -> None:
+        """Add ``value`` (default 1, never negative) with the given declared tag values."""
+        tail = self._tail
+        if tags or tail is None or type(value) is not int or value < 0:
+            return self._emit(value, tags)
+        head = self._head
+        line = f"MONITORING|{int(_time())}|{value}{tail}" if head is None else f'{head}{value},"e":{int(_time())}{tail}'
+        out = STATE.stream
+        if out is None:
+            out = sys.stdout
+        try:
+            out.write(line)
+        except Exception as err:
+            STATE.write_failed(err, line)
+
+    def _check(self, value: int | float) -> None:
+        if value < 0:
+            raise MetricError("value", value, "a counter only goes up; use a Gauge or lm.count() for negatives",
+                              self.name)
+
+
+class Gauge(_Declared):
+    """A value at a point in time: ``DEPTH = Gauge("queue.depth"); DEPTH.set(4)``."""
+
+    __slots__ = ()
+    type = "gauge"
+
+    def set(self, value: int | float, **tags: Any) -> None:
+        self._emit(value, tags)
+
+
+class Histogram(_Declared):
+    """A distribution of values: ``RESIZE.observe(41.7)`` or ``with RESIZE.time(): ...`` (ms)."""
+
+    __slots__ = ()
+    type = "histogram"
+
+    def observe(self, value: int | float, **tags: Any) -> None:
+        tail = self._tail
+        kind = type(value)
+        if tags or tail is None or (kind is not float and kind is not int) or value - value != 0:
+            return self._emit(value, tags)
+        head = self._head
+        line = (f"MONITORING|{int(_time())}|{value!r}{tail}" if head is None
+                else f'{head}{value!r},"e":{int(_time())}{tail}')
+        out = STATE.stream
+        if out is None:
+            out = sys.stdout
+        try:
+            out.write(line)
+        except Exception as err:
+            STATE.write_failed(err, line)
+
+    def time(self, **tags: Any) -> Timer:
+        """Time a block or a function in milliseconds: ``with RESIZE.time(format="png"): ...``."""
+        return Timer(self.observe, tags)
+
+
+class Check(_Declared):
+    """A service check: ``PIPELINE = Check("image.pipeline"); PIPELINE.report(lm.WARNING)``."""
+
+    __slots__ = ()
+    type = "check"
+
+    def report(self, status: int, **tags: Any) -> None:
+        self._emit(status, tags)
+
+    def ok(self, **tags: Any) -> None:
+        self._emit(0, tags)
+
+    def warning(self, **tags: Any) -> None:
+        self._emit(1, tags)
+
+    def critical(self, **tags: Any) -> None:
+        self._emit(2, tags)
+
+    def unknown(self, **tags: Any) -> None:
+        self._emit(3, tags)
+
+    def _check(self, value: int | float) -> None:
+        if value not in (0, 1, 2, 3):
+            raise MetricError("value", value, CHECK_RULE, self.name)
+
+
+class Timer:
+    """Context manager and decorator that observes the elapsed milliseconds."""
+
+    __slots__ = ("_observe", "_start", "_tags")
+
+    def __init__(self, observe: Callable[..., None], tags: dict[str, Any]) -> None:
+        self._observe = observe
+        self._tags = tags
+        self._start = 0.0
+
+    def __enter__(self) -> Timer:
+        self._start = perf_counter()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._observe((perf_counter() - self._start) * 1000.0, **self._tags)
+
+    def __call__(self, fn: F) -> F:
+        from functools import wraps
+
+        observe, tags = self._observe, self._tags
+
+        @wraps(fn)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                observe((perf_counter() - start) * 1000.0, **tags)
+
+        return timed  # type: ignore[return-value]

@@ -1,0 +1,405 @@
+"""The one gate and the one writer.
+
+Every metric passes here: enabled or not, strict or lenient, which formats, buffered or immediate
+are decided in this module and nowhere else. The writer owns the stream: each line (or each flushed
+batch) is one ``write`` call, so threads never interleave and a line is never split. CPython's own
+streams (``sys.stdout``, files, ``StringIO``) do a whole ``write`` atomically under the interpreter
+lock, so they are written to directly; any other stream given to ``configure(stream=...)`` is
+wrapped in :class:`LockedStream`, whose ``write`` holds the writer's lock. The hot paths are then
+one ``write`` call on whatever ``STATE.stream`` is, with no lock of their own to pay for.
+
+Declared metrics keep a pre-encoded tail; every change of configuration bumps ``gen`` and clears
+the tail of every live declared metric (they register a weak reference here), so the next call
+rebuilds it. The module functions (``count``, ``gauge``...) are closures made by
+:func:`make_recorder`, so the common call is one Python frame: validate from caches, format, write.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from _thread import allocate_lock
+from _weakref import ref
+from time import time as _time
+
+from . import _validate
+from ._config import FORMATS, Settings, parse_formats
+from ._encoders import datadog_json, monitoring
+from ._errors import MetricError
+from ._metric import CHECK_RULE, Metric
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any, Protocol
+
+    from ._validate import TagsArg
+
+    class Stream(Protocol):
+        def write(self, s: str, /) -> object: ...
+
+DROPPED_METRIC = "lambda_metrics.dropped"
+_MAX_WARNINGS = 50
+_BUFFER_LIMIT = 10_000
+_CACHE_MAX = 2048
+#: The writer's lock. Module-level so the hot paths reach it as a global.
+LOCK = allocate_lock()
+#: Live declared metrics, invalidated on every change of configuration.
+_declared: dict[int, Callable[[], Any]] = {}
+
+
+#: Streams whose ``write`` is one C call: atomic per call under the interpreter lock.
+_ATOMIC_STREAMS = (io.TextIOWrapper, io.StringIO)
+
+
+class LockedStream:
+    """Any other stream: each ``write`` under the writer's lock, so whole lines stay whole."""
+
+    __slots__ = ("flush", "stream")
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
+        self.flush = getattr(stream, "flush", None)
+
+    def write(self, text: str) -> object:
+        with LOCK:
+            return self.stream.write(text)
+
+
+def register(metric: Any) -> None:
+    """Called by each declared metric: its pre-encoded tail is cleared whenever the configuration changes."""
+    key = id(metric)
+    _declared[key] = ref(metric, lambda _r, key=key: _declared.pop(key, None))  # type: ignore[misc]
+
+
+class State:
+    """Configuration, caches, buffer and counters of the process. One instance: ``STATE``."""
+
+    def __init__(self) -> None:
+        self.lock = LOCK
+        self.gen = 0
+        self.cold = True
+        self.dropped = 0
+        self.unreported = 0
+        self.warned: set[tuple[str, str, str | None]] = set()
+        self.buffer: dict[object, Metric] = {}
+        self.stream: Stream | None = None
+        self.apply(Settings(os.environ), stream=None)
+
+    # -- configuration -------------------------------------------------------------------------
+
+    def apply(self, settings: Settings, stream: Stream | None) -> None:
+        """Take settings from the environment (start-up and ``reset()``)."""
+        self.strict = settings.strict
+        self.buffered = settings.buffered
+        self.enabled = settings.enabled
+        self.formats = settings.formats
+        self.namespace = settings.namespace
+        self.stream = stream
+        for problem in settings.problems:
+            self.warn(("config", problem, None), f"configuration: {problem}")
+        self.set_default_tags(settings.default_tags, from_env=True)
+
+    def configure(
+        self,
+        strict: bool | None = None,
+        format: str | Iterable[str] | None = None,
+        stream: Stream | None = None,
+        default_tags: TagsArg = None,
+        buffered: bool | None = None,
+        enabled: bool | None = None,
+        namespace: str | None = None,
+    ) -> None:
+        if format is not None:
+            problems: list[str] = []
+            formats = parse_formats(format if isinstance(format, str) else tuple(format), problems)
+            if problems:
+                raise MetricError("format", format, f"allowed formats: {', '.join(FORMATS)}")
+        if stream is not None and not callable(getattr(stream, "write", None)):
+            raise MetricError("stream", stream, "a stream has a write(str) method")
+        if namespace is not None and (not isinstance(namespace, str) or not 0 < len(namespace) <= 255
+                                      or namespace.startswith("AWS/")):
+            raise MetricError("namespace", namespace, "1-255 characters, not starting with 'AWS/'")
+        if buffered is not None and not buffered and self.buffered:
+            self.flush()
+        if strict is not None:
+            self.strict = bool(strict)
+        if format is not None:
+            self.formats = formats
+        if stream is not None:
+            self.stream = stream if type(stream) in _ATOMIC_STREAMS else LockedStream(stream)
+        if buffered is not None:
+            self.buffered = bool(buffered)
+        if enabled is not None:
+            self.enabled = bool(enabled)
+        if namespace is not None:
+            self.namespace = namespace
+        if default_tags is not None:
+            self.set_default_tags(default_tags, from_env=False)
+        else:
+            self.refresh()
+
+    def set_default_tags(self, tags: TagsArg, from_env: bool) -> None:
+        try:
+            normalized = _validate.normalize_tags(tags)
+        except MetricError as err:
+            if not from_env and self.strict:
+                raise
+            normalized = ()
+            for tag in tags or ():  # keep the good ones
+                try:
+                    normalized += (_validate.normalize_tag(tag),)
+                except MetricError as each:
+                    self.warn(("default tag", str(tag), None), f"default tag ignored: {each}")
+            if not tags:
+                self.warn(("default tags", str(err), None), f"default tags ignored: {err}")
+        self.default_tags = normalized
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute what depends on the configuration and invalidate every cache."""
+        self.tag_cache: dict[object, tuple[tuple[str, ...], str, str]] = {}
+        single = self.formats[0] if len(self.formats) == 1 else None
+        self.fast = single if self.enabled and not self.buffered and single != "emf" else None
+        self.default_joined = ",".join(self.default_tags)
+        self.default_json = ",".join(f'"{t}"' for t in self.default_tags)
+        self.gen += 1
+        for weak in list(_declared.values()):
+            metric = weak()
+            if metric is not None:
+                metric._invalidate()
+
+    # -- validation ----------------------------------------------------------------------------
+
+    def merge_tags(self, tags: tuple[str, ...]) -> tuple[str, ...]:
+        """A metric's tags, then each default tag whose key the metric did not set itself."""
+        if not self.default_tags:
+            return tags
+        own = {t.partition(":")[0] for t in tags}
+        return tags + tuple(d for d in self.default_tags if d.partition(":")[0] not in own)
+
+    def tags_for(self, tags: TagsArg, metric: str) -> tuple[tuple[str, ...], str, str]:
+        """Normalized tags with the defaults, comma-joined, and as JSON strings; cached per distinct input."""
+        if tags is None:
+            return self.default_tags, self.default_joined, self.default_json
+        kind = type(tags)
+        try:
+            key: object = None
+            if kind is list or kind is tuple:
+                key = tuple(tags)
+            elif isinstance(tags, dict):
+                key = _validate.mapping_key(tags)
+            hit = self.tag_cache.get(key) if key is not None else None
+        except TypeError:  # an unhashable tag value
+            key = hit = None
+        if hit is not None:
+            return hit
+        merged = self.merge_tags(_validate.normalize_tags(tags, metric))
+        entry = (merged, ",".join(merged), ",".join(f'"{t}"' for t in merged))
+        if key is not None:
+            if len(self.tag_cache) >= _CACHE_MAX:
+                self.tag_cache.clear()
+            self.tag_cache[key] = entry
+        return entry
+
+    def build(
+        self,
+        name: str,
+        value: Any,
+        mtype: str,
+        tags: TagsArg,
+        timestamp: Any,
+        unit: str | None = None,
+        dimensions: tuple[str, ...] = (),
+    ) -> Metric:
+        """Validate and normalize one metric (raises :class:`MetricError`)."""
+        _validate.check_name(name)
+        value = _validate.check_value(value, name)
+        if mtype == "check" and value not in (0, 1, 2, 3):
+            raise MetricError("value", value, CHECK_RULE, name)
+        merged = self.tags_for(tags, name)[0]
+        ts = int(_time()) if timestamp is None else _validate.check_timestamp(timestamp, _time(), name)
+        return Metric(name, value, mtype, merged, ts, unit, dimensions)
+
+    def reject(self, err: MetricError) -> None:
+        """Strict: raise. Lenient: drop, count, and warn once per distinct problem."""
+        if self.strict:
+            raise err
+        self.dropped += 1
+        self.unreported += 1
+        self.warn((err.field, err.rule, err.metric), f"dropped a metric: {err}")
+
+    def warn(self, key: tuple[str, str, str | None], message: str) -> None:
+        if key in self.warned or len(self.warned) >= _MAX_WARNINGS:
+            return
+        self.warned.add(key)
+        try:
+            sys.stderr.write(
+                f"lambda_metrics: {message} (further problems of this kind are counted, not printed; "
+                f"metrics dropped so far: {self.dropped})\n"
+            )
+        except Exception:
+            pass
+
+    # -- the path of every metric --------------------------------------------------------------
+
+    def record(
+        self,
+        name: str,
+        value: Any,
+        mtype: str,
+        tags: TagsArg = None,
+        timestamp: Any = None,
+        unit: str | None = None,
+        dimensions: tuple[str, ...] = (),
+    ) -> None:
+        """Validate, then encode and write (or buffer) one metric. Never raises when lenient."""
+        if not self.enabled:
+            return
+        try:
+            metric = self.build(name, value, mtype, tags, timestamp, unit, dimensions)
+        except MetricError as err:
+            self.reject(err)
+            return
+        except Exception as err:  # a bug of ours must not reach the handler
+            self.internal_error(err)
+            return
+        self.emit(metric)
+
+    def emit(self, metric: Metric) -> None:
+        if self.buffered:
+            with self.lock:
+                if metric.type == "count":
+                    key: object = (metric.name, metric.tags, metric.timestamp, metric.dimensions)
+                    held = self.buffer.get(key)
+                    if held is not None:
+                        held.value += metric.value
+                        return
+                else:
+                    key = object()
+                self.buffer[key] = metric
+                full = len(self.buffer) >= _BUFFER_LIMIT
+            if full:
+                self.flush(flush_stream=False)
+            return
+        self.write(self.encode([metric]))
+
+    def encode(self, metrics: list[Metric]) -> str:
+        """All metrics in every configured format, as one text of whole lines."""
+        parts: list[str] = []
+        for fmt in self.formats:
+            if fmt == "monitoring":
+                parts.extend(monitoring.encode(m) for m in metrics)
+            elif fmt == "datadog-json":
+                parts.extend(datadog_json.encode(m) for m in metrics)
+            else:
+                from ._encoders import emf
+
+                parts.extend(emf.encode_batch(metrics, self.namespace))
+        return "\n".join(parts) + "\n" if parts else ""
+
+    def write(self, text: str) -> None:
+        stream = self.stream
+        if stream is None:
+            stream = sys.stdout
+        try:
+            stream.write(text)
+        except Exception as err:
+            self.write_failed(err, text)
+
+    def write_failed(self, err: Exception, text: str) -> None:
+        """A stream that cannot be written to: strict raises, lenient counts the lost lines."""
+        if self.strict:
+            raise err
+        lines = text.count("\n")
+        self.dropped += lines
+        self.warn(("write", type(err).__name__, None), f"could not write {lines} metric line(s): {err!r}")
+
+    def internal_error(self, err: Exception) -> None:
+        if self.strict:
+            raise err
+        self.dropped += 1
+        self.warn(("internal", type(err).__name__, None), f"internal error, metric dropped: {err!r}")
+
+    def flush(self, flush_stream: bool = True) -> None:
+        """Write what is buffered (and the count of dropped metrics), then flush the stream."""
+        with self.lock:
+            held = list(self.buffer.values())
+            self.buffer.clear()
+            unreported, self.unreported = self.unreported, 0
+        if unreported and self.enabled:
+            held.append(Metric(DROPPED_METRIC, unreported, "count", self.default_tags, int(_time())))
+        if held:
+            self.write(self.encode(held))
+        if flush_stream:
+            stream = self.stream if self.stream is not None else sys.stdout
+            flush: Callable[[], object] | None = getattr(stream, "flush", None)
+            if flush is not None:
+                try:
+                    flush()
+                except Exception:
+                    pass
+
+    def reset(self, environ: Mapping[str, str] | None = None) -> None:
+        """Back to a cold start: configuration from the environment, counters and buffer cleared."""
+        with self.lock:
+            self.buffer.clear()
+        self.cold = True
+        self.dropped = 0
+        self.unreported = 0
+        self.warned = set()
+        _validate._valid_names.clear()
+        self.apply(Settings(os.environ if environ is None else environ), stream=None)
+
+
+STATE = State()
+
+
+def make_recorder(mtype: str, doc: str, default: object = None) -> Callable[..., None]:
+    """Build ``count``/``gauge``/``histogram``/``check``: the common call in one frame.
+
+    When the configuration allows it (one format, MONITORING or Forwarder JSON, immediate, enabled),
+    a call whose name and tags were seen before and whose value is a finite int or float is
+    formatted and written right here; anything else takes :meth:`State.record`, which does the
+    same work with every check spelled out.
+    """
+    state = STATE
+    valid_names = _validate._valid_names
+    fast_type = mtype != "check"
+    now = _time
+
+    def record(name: str, value: Any = default, tags: TagsArg = None, timestamp: Any = None) -> None:
+        fast = state.fast
+        if fast is not None and fast_type and timestamp is None and name in valid_names:
+            kind = type(value)
+            if kind is int or (kind is float and value - value == 0.0):
+                if tags is None:
+                    hit: Any = (None, state.default_joined, state.default_json)
+                else:
+                    kind = type(tags)
+                    try:
+                        hit = state.tag_cache.get(
+                            tuple(tags) if kind is list or kind is tuple
+                            else _validate.mapping_key(tags) if kind is dict else None  # type: ignore[arg-type]
+                        )
+                    except TypeError:
+                        hit = None
+                if hit is not None:
+                    if fast == "monitoring":
+                        line = f"MONITORING|{int(now())}|{value!r}|{mtype}|{name}|#{hit[1]}\n"
+                    else:
+                        line = f'{{"m":"{name}","v":{value!r},"e":{int(now())},"t":[{hit[2]}]}}\n'
+                    out = state.stream
+                    if out is None:
+                        out = sys.stdout
+                    try:
+                        out.write(line)
+                    except Exception as err:
+                        state.write_failed(err, line)
+                    return
+        state.record(name, value, mtype, tags, timestamp)
+
+    record.__name__ = record.__qualname__ = mtype
+    record.__doc__ = doc
+    return record
