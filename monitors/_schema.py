@@ -124,11 +124,11 @@ class Context:
                 return None
             probe = probe[:-1]
 
-    def error(self, path: Path, message: str, *, at_key: bool = False) -> Invalid:
+    def error(self, path: Path, message: str, *, at_key: bool = False, line: int | None = None) -> Invalid:
         """Record one error; returns :data:`INVALID` so specs can ``return ctx.error(...)``."""
-        self.errors.append(
-            ConfigError(message, file=self.file, line=self.line_of(path, key=at_key), path=format_path(path))
-        )
+        if line is None:
+            line = self.line_of(path, key=at_key)
+        self.errors.append(ConfigError(message, file=self.file, line=line, path=format_path(path)))
         return INVALID
 
     def sorted_errors(self) -> list[ConfigError]:
@@ -272,7 +272,7 @@ class ListOf(Spec[tuple[U, ...]], Generic[U]):
         ok = True
         items: list[U] = []
         for index, raw in enumerate(value):
-            parsed = self.item.parse(raw, (*path, index), ctx)
+            parsed = INVALID if isinstance(raw, Invalid) else self.item.parse(raw, (*path, index), ctx)
             if isinstance(parsed, Invalid):
                 ok = False
                 continue
@@ -318,7 +318,8 @@ class Record(Spec[T]):
                 ctx.error((*path, str(key)), self._unknown_key_message(key), at_key=True)
                 ok = False
                 continue
-            parsed = self.fields[key].parse(raw, (*path, key), ctx)
+            # INVALID raw data was already reported while reading the file.
+            parsed = INVALID if isinstance(raw, Invalid) else self.fields[key].parse(raw, (*path, key), ctx)
             if isinstance(parsed, Invalid):
                 ok = False
             else:

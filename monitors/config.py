@@ -643,20 +643,29 @@ def _yaml_to_data(text: str, ctx: Context) -> object:
         if id(node) in active:
             ctx.error(path, "recursive YAML alias")
             return INVALID
+        if node.tag not in constructor.yaml_constructors or node.tag is None:
+            ctx.error(path, f"unsupported YAML tag {node.tag!r}; only plain YAML values are allowed")
+            return INVALID
         if isinstance(node, yaml.MappingNode):
             active.add(id(node))
+            explicit = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
             constructor.flatten_mapping(node)
+            merged = len(node.value) - explicit  # merged pairs come first; explicit keys override them
             result: dict[object, object] = {}
-            for key_node, value_node in node.value:
+            explicit_keys: set[object] = set()
+            for index, (key_node, value_node) in enumerate(node.value):
                 key = constructor.construct_object(key_node, deep=True)
+                key_line = key_node.start_mark.line + 1
                 key_path = (*path, key if isinstance(key, str) else str(key))
-                source.keys.setdefault(key_path, key_node.start_mark.line + 1)
                 if not isinstance(key, (str, int, float, bool)) or key is None:
-                    ctx.error(key_path, "mapping keys must be plain strings", at_key=True)
+                    ctx.error(key_path, "mapping keys must be plain strings", line=key_line)
                     continue
-                if key in result:
-                    ctx.error(key_path, f"duplicate key {key!r}", at_key=True)
+                if index >= merged and key in explicit_keys:
+                    ctx.error(key_path, f"duplicate key {key!r}", line=key_line)
                     continue
+                if index >= merged:
+                    explicit_keys.add(key)
+                source.keys[key_path] = key_line
                 result[key] = convert(value_node, key_path)
             active.discard(id(node))
             return result

@@ -144,7 +144,7 @@ def _message(config: Config, fn: ResolvedFunction, key: str, spec: _Item, item: 
     subject = f"Lambda function {fn.name}"
     if config.env is not None:
         subject += f" ({config.env})"
-    unit = "" if spec.unit in ("errors", "throttles") else spec.unit
+    unit = {"ms": " ms", "%": "%"}.get(spec.unit, "")
     lines = [
         f"{{{{#is_alert}}}}{subject}: {_condition(spec, critical, item.window_min)} "
         f"(value: {{{{value}}}}{unit}).{{{{/is_alert}}}}",

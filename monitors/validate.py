@@ -86,6 +86,18 @@ CLOUDWATCH_DESCRIPTION_MAX: Final = 1024
 CLOUDWATCH_TAGS_MAX: Final = 50
 CLOUDWATCH_ACTIONS_MAX: Final = 5
 TREAT_MISSING_DATA: Final = frozenset({"breaching", "notBreaching", "ignore", "missing"})
+#: botocore knows these (PutMetricAlarm model) but its validator does not check enums.
+COMPARISON_OPERATORS: Final = frozenset(
+    {
+        "GreaterThanOrEqualToThreshold",
+        "GreaterThanThreshold",
+        "LessThanThreshold",
+        "LessThanOrEqualToThreshold",
+        "LessThanLowerOrGreaterThanUpperThreshold",
+        "LessThanLowerThreshold",
+        "GreaterThanUpperThreshold",
+    }
+)
 
 _QUERY_TAIL = re.compile(r"(?P<op>>=|<=|>|<)\s*(?P<number>-?\d+(?:\.\d+)?)\s*$")
 _QUERY_WINDOW = re.compile(r"^(avg|max|min|sum|pct_\d+)\(last_\d+[mhdw]\):")
@@ -203,6 +215,8 @@ def check_cloudwatch_alarm(payload: Mapping[str, Any], prefix: str = "") -> list
                     f"Period x EvaluationPeriods = {total} s exceeds {limit} s "
                     f"({'1 day for periods under an hour' if limit == 86400 else '7 days'})"
                 )
+    if payload.get("ComparisonOperator") not in COMPARISON_OPERATORS:
+        problems.append(f"ComparisonOperator {payload.get('ComparisonOperator')!r} is not one CloudWatch knows")
     if payload.get("TreatMissingData", "missing") not in TREAT_MISSING_DATA:
         problems.append(f"TreatMissingData must be one of {', '.join(sorted(TREAT_MISSING_DATA))}")
     problems += _cloudwatch_tag_problems(payload.get("Tags", []))
@@ -379,8 +393,8 @@ def check_cloudwatch_params(kwargs: Mapping[str, Any]) -> list[str]:
     """Problems botocore's parameter validator finds against the real ``PutMetricAlarm`` input shape.
 
     This is exactly what ``client.put_metric_alarm(**kwargs)`` would refuse before sending: unknown
-    parameters, wrong types, missing required members, enum values, and minimum lengths and values.
-    It does not check maximum lengths, ``Period`` values or percentile syntax: see
+    parameters, wrong types, missing required members and minimum lengths and values. It does not
+    check enum values, maximum lengths, ``Period`` values or percentile syntax: see
     :func:`check_cloudwatch_alarm`.
     """
     from botocore.validate import ParamValidator
@@ -388,8 +402,7 @@ def check_cloudwatch_params(kwargs: Mapping[str, Any]) -> list[str]:
     report = ParamValidator().validate(dict(kwargs), _put_metric_alarm_shape())
     if not report.has_errors():
         return []
-    lines = str(report.generate_report()).splitlines()
-    return [line for line in lines[1:] if line.strip()] or lines
+    return [line for line in str(report.generate_report()).splitlines() if line.strip()]
 
 
 @functools.lru_cache(maxsize=1)
