@@ -16,7 +16,7 @@ from . import _units, _validate
 from ._encoders import datadog_json, monitoring
 from ._errors import MetricError
 from ._metric import CHECK_RULE
-from ._state import STATE, register
+from ._state import STATE, acquire, register, release
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -155,7 +155,11 @@ class Counter(_Declared):
         if out is None:
             out = sys.stdout
         try:
-            out.write(line)
+            acquire()
+            try:
+                out.write(line)
+            finally:
+                release()
         except Exception as err:
             STATE.write_failed(err, line)
 
@@ -193,7 +197,11 @@ class Histogram(_Declared):
         if out is None:
             out = sys.stdout
         try:
-            out.write(line)
+            acquire()
+            try:
+                out.write(line)
+            finally:
+                release()
         except Exception as err:
             STATE.write_failed(err, line)
 

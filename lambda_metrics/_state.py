@@ -2,11 +2,10 @@
 
 Every metric passes here: enabled or not, strict or lenient, which formats, buffered or immediate
 are decided in this module and nowhere else. The writer owns the stream: each line (or each flushed
-batch) is one ``write`` call, so threads never interleave and a line is never split. CPython's own
-streams (``sys.stdout``, files, ``StringIO``) do a whole ``write`` atomically under the interpreter
-lock, so they are written to directly; any other stream given to ``configure(stream=...)`` is
-wrapped in :class:`LockedStream`, whose ``write`` holds the writer's lock. The hot paths are then
-one ``write`` call on whatever ``STATE.stream`` is, with no lock of their own to pay for.
+batch) is one ``write`` call under one lock, so threads never interleave and a line is never split.
+The lock is not optional, even for ``sys.stdout``: concurrent ``write`` calls on a CPython text
+file can corrupt its buffer (tests/test_lm_writer.py shows it). The hot paths inline
+``acquire(); try: write; finally: release()``, which costs half of a ``with LOCK:`` block.
 
 Declared metrics keep a pre-encoded tail; every change of configuration bumps ``gen`` and clears
 the tail of every live declared metric (they register a weak reference here), so the next call
@@ -16,7 +15,6 @@ rebuilds it. The module functions (``count``, ``gauge``...) are closures made by
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 from _thread import allocate_lock
@@ -49,22 +47,9 @@ LOCK = allocate_lock()
 _declared: dict[int, Callable[[], Any]] = {}
 
 
-#: Streams whose ``write`` is one C call: atomic per call under the interpreter lock.
-_ATOMIC_STREAMS = (io.TextIOWrapper, io.StringIO)
-
-
-class LockedStream:
-    """Any other stream: each ``write`` under the writer's lock, so whole lines stay whole."""
-
-    __slots__ = ("flush", "stream")
-
-    def __init__(self, stream: Stream) -> None:
-        self.stream = stream
-        self.flush = getattr(stream, "flush", None)
-
-    def write(self, text: str) -> object:
-        with LOCK:
-            return self.stream.write(text)
+#: Bound once: ``acquire(); try: write finally: release()`` costs half of ``with LOCK:``.
+acquire = LOCK.acquire
+release = LOCK.release
 
 
 def register(metric: Any) -> None:
@@ -128,7 +113,7 @@ class State:
         if format is not None:
             self.formats = formats
         if stream is not None:
-            self.stream = stream if type(stream) in _ATOMIC_STREAMS else LockedStream(stream)
+            self.stream = stream
         if buffered is not None:
             self.buffered = bool(buffered)
         if enabled is not None:
@@ -271,7 +256,7 @@ class State:
         if self.buffered:
             with self.lock:
                 if metric.type == "count":
-                    key: object = (metric.name, metric.tags, metric.timestamp, metric.dimensions)
+                    key: object = (metric.name, metric.tags, metric.timestamp)
                     held = self.buffer.get(key)
                     if held is not None:
                         held.value += metric.value
@@ -304,7 +289,11 @@ class State:
         if stream is None:
             stream = sys.stdout
         try:
-            stream.write(text)
+            acquire()
+            try:
+                stream.write(text)
+            finally:
+                release()
         except Exception as err:
             self.write_failed(err, text)
 
@@ -394,7 +383,11 @@ def make_recorder(mtype: str, doc: str, default: object = None) -> Callable[...,
                     if out is None:
                         out = sys.stdout
                     try:
-                        out.write(line)
+                        acquire()
+                        try:
+                            out.write(line)
+                        finally:
+                            release()
                     except Exception as err:
                         state.write_failed(err, line)
                     return
