@@ -1,0 +1,1 @@
+"""Worked examples: instrumented Lambda handlers you can run locally with ``lambda-metrics invoke``."""
