@@ -111,6 +111,8 @@ def _run_validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
 register_command("render", "print the desired Datadog monitors and CloudWatch alarms", _add_render, _run_render)
 register_command("validate", "check the file and its payloads offline", _file_argument, _run_validate)
 
+import monitors.cli_sync  # noqa: E402,F401,I001  (registers plan and apply)
+
 
 class _Parser(argparse.ArgumentParser):
     """Raises instead of exiting, so :func:`main` returns the exit code (and tests can call it)."""
