@@ -376,9 +376,10 @@ def _run_invoke(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         raise UsageError(f"--memory {args.memory}: Lambda allows 128 to 10240 MB")
     if not 0 < args.timeout <= 900:
         raise UsageError(f"--timeout {args.timeout}: Lambda allows 1 to 900 seconds")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # like `python -m`: the project's own packages import
     with ExitStack() as stack:
+        if os.getcwd() not in sys.path:  # like `python -m`: the project's own packages import
+            sys.path.insert(0, os.getcwd())
+            stack.callback(sys.path.remove, os.getcwd())
         emulator: _Emulator | None = None
         function_env: dict[str, str] = {}
         if args.emulate_aws:

@@ -22,11 +22,12 @@ The SQS message and the handler's result say what happened per request::
      "outputs": [{"bucket": ..., "key": ..., "size": "640x400", "width": 640, "height": 400, "bytes": 81234}]}
     {"status": "failed", "source": {...}, "reason": "bad_image", "error": "cannot identify image file"}
 
-A request that cannot succeed (``bad_request``, ``missing_object``, ``bad_image``) is a clean failure:
-a ``screen_resize.failures`` count tagged with the reason, the failure message on SQS, nothing left in
-the output bucket, and the handler returns normally (retrying would not help). An upload that fails
-(``upload_failed``) deletes what this request already uploaded, reports the same way with
-``"retryable": true``, then raises so that Lambda retries and the errors monitor sees it.
+Every request counts ``screen_resize.requests``. A request that cannot succeed (``bad_request``,
+``missing_object``, ``bad_image``) is a clean failure: a ``screen_resize.failures`` count tagged with
+the reason, the failure message on SQS, nothing left in the output bucket, and the handler returns
+normally (retrying would not help). An upload that fails (``upload_failed``) deletes what this request
+already uploaded, reports the same way with ``"retryable": true``, then raises so that Lambda retries
+and the errors monitor sees it.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from PIL import Image, ImageOps
 
 import lambda_metrics
 
-from .metrics import BYTES_IN, BYTES_OUT, FAILURES, IMAGES, NAMESPACE, RESIZE_MS
+from .metrics import BYTES_IN, BYTES_OUT, FAILURES, IMAGES, NAMESPACE, REQUESTS, RESIZE_MS
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -230,6 +231,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     aws = container()
     results = []
     for request in requests_from(event, aws.sizes):
+        REQUESTS.inc()
         try:
             if isinstance(request, Failure):
                 raise request

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from lambda_metrics import Counter, Histogram
 
-__all__ = ["BYTES_IN", "BYTES_OUT", "FAILURES", "IMAGES", "NAMESPACE", "RESIZE_MS"]
+__all__ = ["BYTES_IN", "BYTES_OUT", "FAILURES", "IMAGES", "NAMESPACE", "REQUESTS", "RESIZE_MS"]
 
 #: ``@instrument(namespace=NAMESPACE)`` writes ``screen_resize.invocations``, ``.duration``,
 #: ``.cold_starts`` and ``.errors`` next to the metrics below.
 NAMESPACE = "screen_resize"
 
+REQUESTS = Counter(
+    "screen_resize.requests",
+    description="Resize requests received: one per S3 or SNS record, whatever their outcome.",
+    unit="count",
+)
 IMAGES = Counter(
     "screen_resize.images",
     tags=("format",),
@@ -41,6 +46,7 @@ RESIZE_MS = Histogram(
 FAILURES = Counter(
     "screen_resize.failures",
     tags=("reason",),
-    description="Requests that produced no output: bad_request, missing_object, bad_image, upload_failed.",
+    description="Requests that produced no output, by reason: bad_request, missing_object, bad_image, "
+    "upload_failed. The failure rate is failures / requests.",
     unit="count",
 )
