@@ -70,7 +70,8 @@ class Reading:
 def _metric_part(line: str) -> tuple[str, str] | None:
     """The metric in a line, after any prefix (timestamp, request id, CSV quote); ``None`` for a log line."""
     at = line.find("MONITORING|")
-    if at == 0 or (at > 0 and line[at - 1] in " \t\"'"):
+    # A prefix is what CloudWatch exports put first: a timestamp (and a request id), tab-separated or not.
+    if at == 0 or (at > 0 and line[at - 1] in " \t\"'" and (line[0].isdigit() or "\t" in line[:at])):
         text = line[at:].rstrip()
         if at > 0 and line[at - 1] in "\"'" and text.endswith(line[at - 1]):
             text = text[:-1]
