@@ -18,7 +18,6 @@ from ._instrument import instrument
 from ._metric import CRITICAL, OK, UNKNOWN, WARNING, Metric
 from ._parse import parse_line
 from ._state import STATE as _STATE
-from ._state import make_recorder as _make_recorder
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -54,20 +53,6 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-class _Missing:
-    def __repr__(self) -> str:
-        return "<missing value>"
-
-
-_MISSING = _Missing()
-
-
-_DOCS = {
-    "count": 'Add ``value`` to the count ``name``: ``count("image.processed", 1, tags=["format:png"])``.',
-    "gauge": 'Report the current value of ``name``: ``gauge("queue.depth", 12.5, tags={"queue": "resize"})``.',
-    "histogram": 'Add one sample to the distribution ``name``: ``histogram("image.resize_ms", 41.7)``.',
-    "check": 'Report a service check: ``check("image.pipeline", lm.WARNING)`` (OK=0 ... UNKNOWN=3).',
-}
 
 if TYPE_CHECKING:
 
@@ -77,11 +62,8 @@ if TYPE_CHECKING:
     def check(name: str, status: int, tags: TagsArg = None, timestamp: Any = None) -> None: ...
 
 else:
-    # One frame per call: see _state.make_recorder. A missing value is reported like a bad one.
-    count = _make_recorder("count", _DOCS["count"], 1)
-    gauge = _make_recorder("gauge", _DOCS["gauge"], _MISSING)
-    histogram = _make_recorder("histogram", _DOCS["histogram"], _MISSING)
-    check = _make_recorder("check", _DOCS["check"], _MISSING)
+    # Closures made by _state.make_recorder: one frame per call. A missing value is reported like a bad one.
+    from ._state import check, count, gauge, histogram
 
 
 def timed(name: str, tags: TagsArg = None) -> Timer:

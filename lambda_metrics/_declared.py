@@ -77,9 +77,9 @@ class _Declared:
                     self._check(value)
                     head = self._head
                     if head is None:
-                        state.write(f"MONITORING|{int(_time())}|{value!r}{tail}")
+                        state.write(f"MONITORING|{int(_time())}|{value}{tail}")
                     else:
-                        state.write(f'{head}{value!r},"e":{int(_time())}{tail}')
+                        state.write(f'{head}{value},"e":{int(_time())}{tail}')
                     return
             self._check_keys(tags)
             value = _validate.check_value(value, self.name)
@@ -123,7 +123,7 @@ class _Declared:
 
     def _tail_for(self, tags: dict[str, Any]) -> str | None:
         try:
-            key: object = _validate.mapping_key(tags)
+            key: object = tuple(tags.items())
             tail = self._tails.get(key, False)
         except TypeError:
             key, tail = None, False
@@ -131,7 +131,8 @@ class _Declared:
             self._check_keys(tags)
             own = _validate.normalize_tags(self._ordered(tags), self.name)
             tail = self._encode_tail(STATE.merge_tags(own))
-            if key is not None:
+            # Only string values are cached: 1, 1.0 and True are equal keys but different tags.
+            if key is not None and all(type(v) is str for v in tags.values()):
                 if len(self._tails) >= 1024:
                     self._tails.clear()
                 self._tails[key] = tail
@@ -146,8 +147,14 @@ class Counter(_Declared):
 
     def inc(self, value: int | float = 1, **tags: Any) -> None:
         """Add ``value`` (default 1, never negative) with the given declared tag values."""
-        tail = self._tail
-        if tags or tail is None or type(value) is not int or value < 0:
+        if tags:
+            try:
+                tail = self._tails.get(tuple(tags.items()))
+            except TypeError:
+                tail = None
+        else:
+            tail = self._tail
+        if tail is None or type(value) is not int or value < 0:
             return self._emit(value, tags)
         head = self._head
         line = f"MONITORING|{int(_time())}|{value}{tail}" if head is None else f'{head}{value},"e":{int(_time())}{tail}'
@@ -186,13 +193,19 @@ class Histogram(_Declared):
     type = "histogram"
 
     def observe(self, value: int | float, **tags: Any) -> None:
-        tail = self._tail
+        if tags:
+            try:
+                tail = self._tails.get(tuple(tags.items()))
+            except TypeError:
+                tail = None
+        else:
+            tail = self._tail
         kind = type(value)
-        if tags or tail is None or (kind is not float and kind is not int) or value - value != 0:
+        if tail is None or (kind is not float and kind is not int) or value - value != 0:
             return self._emit(value, tags)
         head = self._head
-        line = (f"MONITORING|{int(_time())}|{value!r}{tail}" if head is None
-                else f'{head}{value!r},"e":{int(_time())}{tail}')
+        line = (f"MONITORING|{int(_time())}|{value}{tail}" if head is None
+                else f'{head}{value},"e":{int(_time())}{tail}')
         out = STATE.stream
         if out is None:
             out = sys.stdout

@@ -18,7 +18,7 @@ from time import perf_counter
 
 from . import _validate
 from ._errors import MetricError
-from ._state import STATE
+from ._state import STATE, count, histogram
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ def instrument(
                 return fn(event, context, *args, **kwargs)
             except Exception as err:
                 try:
-                    state.record(errors, 1, "count", [*context_tags(context, cold), f"error_type:{type(err).__name__}"])
+                    count(errors, 1, [*context_tags(context, cold), f"error_type:{type(err).__name__}"])
                 except Exception:  # strict mode raising must not replace the handler's exception
                     pass
                 raise
@@ -149,10 +149,10 @@ def instrument(
                     if watchdog and _watchdog is not None:
                         _watchdog.disarm()
                     tags = context_tags(context, cold)
-                    state.record(invocations, 1, "count", tags)
-                    state.record(duration, (perf_counter() - start) * 1000.0, "histogram", tags)
+                    count(invocations, 1, tags)
+                    histogram(duration, (perf_counter() - start) * 1000.0, tags)
                     if cold:
-                        state.record(cold_starts, 1, "count", tags)
+                        count(cold_starts, 1, tags)
                     state.flush()
                 except Exception as lib_err:
                     state.warn(("instrument", type(lib_err).__name__, None), f"@instrument failed: {lib_err!r}")
@@ -166,7 +166,7 @@ def instrument(
             return  # no deadline to watch (a plain test call)
 
         def fire() -> None:
-            STATE.record(timeouts, 1, "count", context_tags(context, cold))
+            count(timeouts, 1, context_tags(context, cold))
             STATE.flush()
 
         _get_watchdog().arm((remaining_ms - watchdog_margin_ms) / 1000.0, fire)

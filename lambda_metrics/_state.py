@@ -70,6 +70,8 @@ class State:
         self.warned: set[tuple[str, str, str | None]] = set()
         self.buffer: dict[object, Metric] = {}
         self.stream: Stream | None = None
+        # Cleared in place on every change, so the recorders can hold its ``get`` for good.
+        self.tag_cache: dict[object, tuple[tuple[str, ...], str, str]] = {}
         self.apply(Settings(os.environ), stream=None)
 
     # -- configuration -------------------------------------------------------------------------
@@ -144,11 +146,11 @@ class State:
 
     def refresh(self) -> None:
         """Recompute what depends on the configuration and invalidate every cache."""
-        self.tag_cache: dict[object, tuple[tuple[str, ...], str, str]] = {}
+        self.tag_cache.clear()
         single = self.formats[0] if len(self.formats) == 1 else None
         self.fast = single if self.enabled and not self.buffered and single != "emf" else None
-        self.default_joined = ",".join(self.default_tags)
-        self.default_json = ",".join(f'"{t}"' for t in self.default_tags)
+        self.default_entry = (
+            self.default_tags, ",".join(self.default_tags), ",".join(f'"{t}"' for t in self.default_tags))
         self.gen += 1
         for weak in list(_declared.values()):
             metric = weak()
@@ -167,14 +169,14 @@ class State:
     def tags_for(self, tags: TagsArg, metric: str) -> tuple[tuple[str, ...], str, str]:
         """Normalized tags with the defaults, comma-joined, and as JSON strings; cached per distinct input."""
         if tags is None:
-            return self.default_tags, self.default_joined, self.default_json
+            return self.default_entry
         kind = type(tags)
         try:
             key: object = None
             if kind is list or kind is tuple:
                 key = tuple(tags)
             elif isinstance(tags, dict):
-                key = _validate.mapping_key(tags)
+                key = tuple(tags.items())
             hit = self.tag_cache.get(key) if key is not None else None
         except TypeError:  # an unhashable tag value
             key = hit = None
@@ -182,7 +184,8 @@ class State:
             return hit
         merged = self.merge_tags(_validate.normalize_tags(tags, metric))
         entry = (merged, ",".join(merged), ",".join(f'"{t}"' for t in merged))
-        if key is not None:
+        # Only string values are cached: 1, 1.0 and True are equal keys but different tags.
+        if key is not None and (not isinstance(tags, dict) or all(type(v) is str for v in tags.values())):
             if len(self.tag_cache) >= _CACHE_MAX:
                 self.tag_cache.clear()
             self.tag_cache[key] = entry
@@ -355,7 +358,8 @@ def make_recorder(mtype: str, doc: str, default: object = None) -> Callable[...,
     """
     state = STATE
     valid_names = _validate._valid_names
-    fast_type = mtype != "check"
+    cached_tags = state.tag_cache.get
+    fast_type = mtype != "check"  # a check's value range is checked on the full path
     now = _time
 
     def record(name: str, value: Any = default, tags: TagsArg = None, timestamp: Any = None) -> None:
@@ -364,21 +368,21 @@ def make_recorder(mtype: str, doc: str, default: object = None) -> Callable[...,
             kind = type(value)
             if kind is int or (kind is float and value - value == 0.0):
                 if tags is None:
-                    hit: Any = (None, state.default_joined, state.default_json)
+                    hit: Any = state.default_entry
                 else:
                     kind = type(tags)
                     try:
-                        hit = state.tag_cache.get(
+                        hit = cached_tags(
                             tuple(tags) if kind is list or kind is tuple
-                            else _validate.mapping_key(tags) if kind is dict else None  # type: ignore[arg-type]
+                            else tuple(tags.items()) if kind is dict else None  # type: ignore[attr-defined]
                         )
                     except TypeError:
                         hit = None
                 if hit is not None:
                     if fast == "monitoring":
-                        line = f"MONITORING|{int(now())}|{value!r}|{mtype}|{name}|#{hit[1]}\n"
+                        line = f"MONITORING|{int(now())}|{value}|{mtype}|{name}|#{hit[1]}\n"
                     else:
-                        line = f'{{"m":"{name}","v":{value!r},"e":{int(now())},"t":[{hit[2]}]}}\n'
+                        line = f'{{"m":"{name}","v":{value},"e":{int(now())},"t":[{hit[2]}]}}\n'
                     out = state.stream
                     if out is None:
                         out = sys.stdout
@@ -396,3 +400,20 @@ def make_recorder(mtype: str, doc: str, default: object = None) -> Callable[...,
     record.__name__ = record.__qualname__ = mtype
     record.__doc__ = doc
     return record
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<missing value>"
+
+
+MISSING = _Missing()
+count = make_recorder(
+    "count", 'Add ``value`` to the count ``name``: ``count("image.processed", 1, tags=["format:png"])``.', 1)
+gauge = make_recorder(
+    "gauge", 'Report the current value of ``name``: ``gauge("queue.depth", 12.5, tags={"queue": "resize"})``.',
+    MISSING)
+histogram = make_recorder(
+    "histogram", 'Add one sample to the distribution ``name``: ``histogram("image.resize_ms", 41.7)``.', MISSING)
+check = make_recorder(
+    "check", 'Report a service check: ``check("image.pipeline", lm.WARNING)`` (OK=0 ... UNKNOWN=3).', MISSING)

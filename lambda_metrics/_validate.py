@@ -89,11 +89,6 @@ def normalize_tags(tags: TagsArg, metric: str | None = None) -> tuple[str, ...]:
     return tuple(normalize_tag(t, metric) for t in items)
 
 
-def mapping_key(tags: Mapping[str, Any]) -> tuple[object, ...]:
-    """A cache key for a ``{key: value}`` tag mapping; value types are part of it (``1 == True``)."""
-    return (*tags.items(), *map(type, tags.values()))
-
-
 def check_tag_key(key: object, metric: str | None = None) -> str:
     """A declared tag key: already in normalized form and without ':'."""
     if not isinstance(key, str) or not key or normalize_tag(key, metric) != key or ":" in key:
