@@ -171,16 +171,18 @@ def _lm_setup(redirect: Redirect) -> Any:
 
 
 def _floor_specs(redirect: Redirect, which: Sequence[str]) -> list[Spec]:
-    ns: dict[str, Any] = {"time": time, "v": 41.7, "out": None}
+    # The floor formats what a caller has to format on every call, the timestamp and the value (``n``,
+    # ``v``), and nothing else: name and tags are constants, as they are for a declared metric.
+    ns: dict[str, Any] = {"time": time, "v": 41.7, "n": 1, "out": None}
     redirect.namespaces.append(ns)
     stmts = {
-        "raw": ('out.write(f"MONITORING|{int(time.time())}|1|count|screen_resize.images|#\\n")',
+        "raw": ('out.write(f"MONITORING|{int(time.time())}|{n}|count|screen_resize.images|#\\n")',
                 "MONITORING|<ts>|1|count|screen_resize.images|#"),
-        "raw_tag": ('out.write(f"MONITORING|{int(time.time())}|1|count|screen_resize.images|#format:png\\n")',
+        "raw_tag": ('out.write(f"MONITORING|{int(time.time())}|{n}|count|screen_resize.images|#format:png\\n")',
                     "MONITORING|<ts>|1|count|screen_resize.images|#format:png"),
-        "raw_hist": ('out.write(f"MONITORING|{int(time.time())}|{v!r}|histogram|screen_resize.resize_ms|#\\n")',
+        "raw_hist": ('out.write(f"MONITORING|{int(time.time())}|{v}|histogram|screen_resize.resize_ms|#\\n")',
                      "MONITORING|<ts>|41.7|histogram|screen_resize.resize_ms|#"),
-        "raw_tags3": ('out.write(f"MONITORING|{int(time.time())}|1|count|image.processed|#'
+        "raw_tags3": ('out.write(f"MONITORING|{int(time.time())}|{n}|count|image.processed|#'
                       'format:png,size:large,bucket:in\\n")',
                       "MONITORING|<ts>|1|count|image.processed|#format:png,size:large,bucket:in"),
     }

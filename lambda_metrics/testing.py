@@ -113,6 +113,8 @@ class FakeLambdaContext:
         self.invoked_function_arn = f"arn:aws:lambda:{region}:{account_id}:function:{function_name}"
         self.log_group_name = f"/aws/lambda/{function_name}"
         self.log_stream_name = time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
+        self.client_context: object | None = None  # set by mobile SDK invocations; None otherwise
+        self.identity: object | None = None  # Cognito identity; None otherwise
         self._clock = clock
         self._deadline = self._now() + timeout_s
 
