@@ -65,10 +65,9 @@ def _add_render(parser: argparse.ArgumentParser) -> None:
 
 def _run_render(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from monitors.config import load_config
-    from monitors.lambda_defaults import expand
-    from monitors.render import format_state
+    from monitors.render import desired_state, format_state
 
-    state = expand(load_config(args.file))
+    state = desired_state(load_config(args.file))
     if args.json:
         json.dump(state.to_json_dict(), stdout, indent=2, sort_keys=False)
         stdout.write("\n")
@@ -79,15 +78,18 @@ def _run_render(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
 
 def _run_validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from monitors.config import load_config
-    from monitors.lambda_defaults import expand
+    from monitors.dashboards import check_datadog_dashboard_model
+    from monitors.render import desired_state
     from monitors.validate import check_cloudwatch_params, check_datadog_model, schema_checks_available, validate_state
 
-    state = expand(load_config(args.file))
+    state = desired_state(load_config(args.file))
     problems = validate_state(state)
     available = schema_checks_available()
     if available["datadog_api_client"]:
         for monitor in state.datadog_monitors:
             problems += [f"datadog {monitor.key}: {p}" for p in check_datadog_model(monitor.payload())]
+        for dashboard in state.datadog_dashboards:
+            problems += [f"datadog {dashboard.key}: {p}" for p in check_datadog_dashboard_model(dashboard.payload())]
     else:
         print("note: datadog-api-client is not installed; Datadog schema checks skipped", file=stderr)
     if available["botocore"]:
@@ -102,14 +104,45 @@ def _run_validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
         return EXIT_INVALID
     print(
         f"{args.file}: OK ({len(state.datadog_monitors)} Datadog monitors, "
-        f"{len(state.cloudwatch_alarms)} CloudWatch alarms)",
+        f"{len(state.cloudwatch_alarms)} CloudWatch alarms"
+        + "".join(
+            f", {len(dashboards)} {backend} dashboard{'s' if len(dashboards) != 1 else ''}"
+            for backend, dashboards in (
+                ("Datadog", state.datadog_dashboards),
+                ("CloudWatch", state.cloudwatch_dashboards),
+            )
+            if dashboards
+        )
+        + ")",
         file=stdout,
     )
     return EXIT_OK
 
 
+def _add_metrics(parser: argparse.ArgumentParser) -> None:
+    _file_argument(parser)
+    parser.add_argument("--json", action="store_true", help="print the metrics as a JSON list")
+
+
+def _run_metrics(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from monitors.catalog import format_catalog
+    from monitors.config import load_config
+
+    config = load_config(args.file)
+    if config.metrics is None:
+        print(f"{args.file}: no 'catalog:' in this file; nothing to list", file=stderr)
+        return EXIT_INVALID
+    if args.json:
+        json.dump([m.to_dict() for m in config.metrics.metrics], stdout, indent=2)
+        stdout.write("\n")
+    else:
+        stdout.write(format_catalog(config.metrics))
+    return EXIT_OK
+
+
 register_command("render", "print the desired Datadog monitors and CloudWatch alarms", _add_render, _run_render)
 register_command("validate", "check the file and its payloads offline", _file_argument, _run_validate)
+register_command("metrics", "list the metrics declared in the file's catalog", _add_metrics, _run_metrics)
 
 import monitors.cli_sync  # noqa: E402,F401,I001  (registers plan and apply)
 

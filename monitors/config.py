@@ -57,6 +57,9 @@ from monitors._schema import (
     Spec,
     String,
 )
+from monitors.catalog import Catalog, CatalogError, load_catalog
+from monitors.custom import DEFAULT_NAMESPACE, CustomMonitor, check_custom, custom_spec
+from monitors.dashboards import DashboardSettings, check_dashboard_settings, dashboards_spec
 from monitors.errors import ConfigError, ConfigErrors
 from monitors.ownership import RESERVED_TAG_KEYS, datadog_tag_problem, default_alarm_prefix, split_tag
 
@@ -170,6 +173,10 @@ class CloudWatchSettings:
     insufficient_data_actions: tuple[str, ...] = ()
     alarm_name_prefix: str | None = None
     treat_missing_data: str = "notBreaching"
+    #: The handlers write EMF (``LAMBDA_METRICS_FORMAT`` includes ``emf``) into ``namespace``, so
+    #: custom monitors get CloudWatch alarms and the CloudWatch dashboard shows custom metrics.
+    emf: bool = False
+    namespace: str = DEFAULT_NAMESPACE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,7 +191,12 @@ class Config:
     datadog: DatadogSettings | Literal[False] = DatadogSettings()
     cloudwatch: CloudWatchSettings | Literal[False] = CloudWatchSettings()
     defaults: Overrides = Overrides()
+    catalog: str | None = None
+    custom: tuple[CustomMonitor, ...] = ()
+    dashboards: DashboardSettings | Literal[False] = False
     source: str = field(default="<python>", compare=False)
+    #: The loaded catalogue (set by loading; a config built in Python may pass a Catalog directly).
+    metrics: Catalog | None = field(default=None, compare=False, repr=False)
 
     @property
     def alarm_name_prefix(self) -> str:
@@ -210,6 +222,12 @@ class Config:
         if defaults:
             out["defaults"] = defaults
         out["functions"] = [_function_dict(fn) for fn in self.functions]
+        if self.catalog is not None:
+            out["catalog"] = self.catalog
+        if self.custom:
+            out["custom"] = [entry.to_dict() for entry in self.custom]
+        if self.dashboards is not False:
+            out["dashboards"] = _dataclass_dict(self.dashboards) or True
         return out
 
 
@@ -535,6 +553,12 @@ _CLOUDWATCH = OrFalse(
                 what="an alarm name prefix of printable ASCII characters, at most 128",
             ),
             "treat_missing_data": Choice(TREAT_MISSING_DATA),
+            "emf": Boolean(),
+            "namespace": String(
+                pattern=r"(?!AWS/)[0-9A-Za-z._\-/#][0-9A-Za-z._\-/#: ]*",
+                max_length=255,
+                what="a CloudWatch namespace (letters, digits, '.', '-', '_', '/', '#', ':', spaces; not 'AWS/...')",
+            ),
         },
         build=lambda values: CloudWatchSettings(**values),
         what="a mapping of CloudWatch settings or false",
@@ -555,7 +579,7 @@ _DATADOG = OrFalse(
     )
 )
 
-#: Top-level keys. Later issues add ``catalog``, ``custom`` and ``dashboards`` here.
+#: Top-level keys.
 TOP_LEVEL_FIELDS: dict[str, Spec[Any]] = {
     "service": String(
         pattern=_SLUG, max_length=100, what="a lowercase service name (a-z, 0-9, '_', '-', '.'), at most 100"
@@ -567,14 +591,33 @@ TOP_LEVEL_FIELDS: dict[str, Spec[Any]] = {
     "cloudwatch": _CLOUDWATCH,
     "defaults": Record(_OVERRIDE_FIELDS, build=lambda values: Overrides(**values), what="a mapping of defaults"),
     "functions": _Functions(_FUNCTION),
+    "catalog": String(max_length=1000, what="an importable module (pkg.metrics) or a path to a .py file"),
+    "custom": custom_spec(_TAGS, _NOTIFY, _RUNBOOK),
+    "dashboards": dashboards_spec(),
 }
 
 
 def _build_config(values: dict[str, Any], source: str) -> Config:
+    if values.get("dashboards") is True:
+        values["dashboards"] = DashboardSettings()
     return Config(source=source, **values)
 
 
-def _parse(data: object, ctx: Context) -> Config | Invalid:
+def _link_catalog(config: Config, ctx: Context, catalog: Catalog | None) -> Config:
+    """Load the ``catalog:`` (unless given) and check ``custom:`` and ``dashboards:`` against it."""
+    if catalog is None and config.catalog is not None:
+        base = FsPath(ctx.file).parent if ctx.file != "<python>" else None
+        try:
+            catalog = load_catalog(config.catalog, base)
+        except CatalogError as exc:
+            ctx.error(("catalog",), exc.reason)
+            return config
+    check_custom(config.custom, catalog, ctx)
+    check_dashboard_settings(config, ctx)
+    return dataclasses.replace(config, metrics=catalog)
+
+
+def _parse(data: object, ctx: Context, catalog: Catalog | None = None) -> Config | Invalid:
     spec = Record(
         TOP_LEVEL_FIELDS,
         required=("service", "functions"),
@@ -586,6 +629,7 @@ def _parse(data: object, ctx: Context) -> Config | Invalid:
         return config
     for index in range(len(config.functions)):
         _resolve(config, index, ctx)
+    config = _link_catalog(config, ctx, catalog)
     return INVALID if ctx.errors else config
 
 
@@ -610,7 +654,7 @@ def config_from_dict(data: Mapping[str, Any], file: str = "<python>") -> Config:
 def validate_config(config: Config) -> list[ConfigError]:
     """Every problem of a config built in Python (the same rules as for a file, without lines)."""
     ctx = Context(config.source)
-    _parse(config.to_dict(), ctx)
+    _parse(config.to_dict(), ctx, config.metrics)
     return list(dict.fromkeys(ctx.sorted_errors()))
 
 

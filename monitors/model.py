@@ -6,8 +6,9 @@ threshold changes; sync matches desired and actual objects by key, never by name
 * :class:`DatadogMonitor` renders to the body of ``POST /api/v1/monitor``.
 * :class:`CloudWatchAlarm` renders to the keyword arguments of ``cloudwatch.put_metric_alarm``
   (``Tags`` included).
-* :class:`DesiredState` groups them for one service. Dashboards (a later issue) become two more tuples,
-  ``datadog_dashboards`` and ``cloudwatch_dashboards``, listed in :attr:`DesiredState.SECTIONS`.
+* :class:`DesiredState` groups them for one service, with the dashboards
+  (:class:`monitors.dashboards.DatadogDashboard`, :class:`monitors.dashboards.CloudWatchDashboard`) in
+  ``datadog_dashboards`` and ``cloudwatch_dashboards``, all listed in :attr:`DesiredState.SECTIONS`.
 
 Managed fields are the payload fields a diff compares (:data:`DATADOG_MANAGED_FIELDS`,
 :data:`CLOUDWATCH_MANAGED_FIELDS`). Anything else the services return (ids, creation dates, server-side
@@ -18,7 +19,10 @@ never shows up as a change that never goes away.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+if TYPE_CHECKING:
+    from monitors.dashboards import CloudWatchDashboard, DatadogDashboard
 
 __all__ = [
     "CLOUDWATCH_MANAGED_FIELDS",
@@ -231,11 +235,18 @@ class DesiredState:
     """Everything one config wants to exist, per backend, in a stable order."""
 
     #: ``(attribute, JSON section name)`` pairs; new object kinds are added here.
-    SECTIONS: ClassVar[tuple[str, ...]] = ("datadog_monitors", "cloudwatch_alarms")
+    SECTIONS: ClassVar[tuple[str, ...]] = (
+        "datadog_monitors",
+        "cloudwatch_alarms",
+        "datadog_dashboards",
+        "cloudwatch_dashboards",
+    )
 
     service: str
     datadog_monitors: tuple[DatadogMonitor, ...] = ()
     cloudwatch_alarms: tuple[CloudWatchAlarm, ...] = ()
+    datadog_dashboards: tuple[DatadogDashboard, ...] = ()
+    cloudwatch_dashboards: tuple[CloudWatchDashboard, ...] = ()
     alarm_name_prefix: str = ""
     region: str | None = None
 
@@ -243,7 +254,8 @@ class DesiredState:
         """The ``render --json`` object: ``{section: [{"key": ..., "payload": {...}}]}``."""
         out: dict[str, Any] = {}
         for section in self.SECTIONS:
-            objects: tuple[DatadogMonitor | CloudWatchAlarm, ...] = getattr(self, section)
+            objects: tuple[DatadogMonitor | CloudWatchAlarm | DatadogDashboard | CloudWatchDashboard, ...]
+            objects = getattr(self, section)
             out[section] = [{"key": obj.key, "payload": obj.payload()} for obj in objects]
         return out
 

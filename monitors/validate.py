@@ -26,6 +26,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from monitors.dashboards import check_cloudwatch_dashboard, check_datadog_dashboard
 from monitors.model import CLOUDWATCH_STATISTICS, DesiredState
 from monitors.ownership import (
     CLOUDWATCH_TAG_KEY_MAX,
@@ -368,6 +369,14 @@ def validate_state(state: DesiredState) -> list[str]:
         tags = {t["Key"]: t["Value"] for t in payload["Tags"]}
         if tags.get(KEY_TAG_KEY) != alarm.key:
             problems.append(f"cloudwatch {alarm.key}: the identity tag {KEY_TAG_KEY}={alarm.key} is missing")
+    for dashboard in state.datadog_dashboards:
+        found = check_datadog_dashboard(dashboard.payload(), state.service)
+        problems += [f"datadog {dashboard.key}: {p}" for p in found]
+    for cw_dashboard in state.cloudwatch_dashboards:
+        problems += [
+            f"cloudwatch {cw_dashboard.key}: {p}"
+            for p in check_cloudwatch_dashboard(cw_dashboard.payload(), state.alarm_name_prefix)
+        ]
     return problems
 
 

@@ -25,7 +25,7 @@ def test_render_json_prints_the_desired_state(capsys: pytest.CaptureFixture[str]
     code, out, err = run(capsys, "render", EXAMPLE, "--json")
     assert (code, err) == (0, "")
     data = json.loads(out)
-    assert list(data) == ["datadog_monitors", "cloudwatch_alarms"]
+    assert list(data) == ["datadog_monitors", "cloudwatch_alarms", "datadog_dashboards", "cloudwatch_dashboards"]
     assert [m["key"] for m in data["datadog_monitors"]][:2] == [
         "screen-resize/duration-p99",
         "screen-resize/duration-timeout",

@@ -315,7 +315,7 @@ def test_yaml_merge_keys_and_anchors_are_understood(tmp_path: Path) -> None:
             functions: []
             """,
             "monitors.yaml:2: functoins: unknown key 'functoins'; allowed keys: service, env, notify, tags, "
-            "datadog, cloudwatch, defaults, functions (did you mean 'functions'?)",
+            "datadog, cloudwatch, defaults, functions, catalog, custom, dashboards (did you mean 'functions'?)",
             id="unknown-top-level-key",
         ),
         pytest.param(

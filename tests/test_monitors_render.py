@@ -337,7 +337,8 @@ def test_payload_is_a_fresh_dict_each_time(example: DesiredState) -> None:
 
 def test_render_json_shape(example: DesiredState) -> None:
     rendered = render(load_config(DATA / "issue-example.yaml"))
-    assert list(rendered) == ["datadog_monitors", "cloudwatch_alarms"]
+    sections = ["datadog_monitors", "cloudwatch_alarms", "datadog_dashboards", "cloudwatch_dashboards"]
+    assert list(rendered) == sections
     assert rendered == example.to_json_dict()
     assert rendered["datadog_monitors"][0] == {
         "key": "screen-resize/duration-p99",
