@@ -563,6 +563,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: without this, +40 ms (delayed ACK)
     server_version = "DatadogEmulator/1.0"
     sys_version = ""
 
