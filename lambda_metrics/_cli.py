@@ -202,8 +202,10 @@ def _split_target(target: str, what: str) -> tuple[str, str]:
 def _module_exists(name: str) -> bool:
     try:
         return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
+    except (ModuleNotFoundError, ValueError):
         return False
+    except Exception:  # a parent package exists but fails at import: let the import itself report it
+        return True
 
 
 def _load(target: str, what: str, cold: bool = False) -> Callable[..., Any]:
@@ -377,6 +379,12 @@ def _run_invoke(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         raise UsageError(f"--memory {args.memory}: Lambda allows 128 to 10240 MB")
     if not 0 < args.timeout <= 900:
         raise UsageError(f"--timeout {args.timeout}: Lambda allows 1 to 900 seconds")
+    if args.format is not None:
+        from ._config import FORMATS
+
+        unknown = [f for f in args.format.split(",") if f.strip().lower() not in FORMATS]
+        if unknown or not args.format.strip():
+            raise UsageError(f"--format {args.format!r}: one or more of {', '.join(FORMATS)}, comma-separated")
     with ExitStack() as stack:
         if os.getcwd() not in sys.path:  # like `python -m`: the project's own packages import
             sys.path.insert(0, os.getcwd())

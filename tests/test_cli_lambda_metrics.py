@@ -186,6 +186,7 @@ def test_a_module_that_fails_at_import_is_an_init_error(handlers: Path, capsys: 
         (["invoke", "ok_handler:handler", "--env", "NOVALUE"], "--env 'NOVALUE' is not NAME=VALUE"),
         (["invoke", "ok_handler:handler", "--memory", "64"], "--memory 64: Lambda allows 128 to 10240 MB"),
         (["invoke", "ok_handler:handler", "--timeout", "abc"], "argument --timeout: invalid int value"),
+        (["invoke", "ok_handler:handler", "--format", "statsd"], "--format 'statsd': one or more of monitoring"),
         (["parse", "missing.log"], "cannot read missing.log"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ],
