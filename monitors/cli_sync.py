@@ -67,14 +67,15 @@ def _isatty(stream: Any) -> bool:
 
 def _engine(args: argparse.Namespace) -> Any:
     from monitors.config import load_config
-    from monitors.lambda_defaults import expand
+    from monitors.render import desired_state
     from monitors.sync.engine import DEFAULT_WORKERS, Engine, SyncError, SyncOptions, backends_from_env
 
     workers = args.workers if args.workers is not None else DEFAULT_WORKERS
     if workers < 1:
         raise SyncError("--workers must be at least 1")
-    state = expand(load_config(args.file))
-    backends, notes = backends_from_env(state, targets=tuple(args.target or ("datadog", "cloudwatch")), workers=workers)
+    state = desired_state(load_config(args.file))
+    targets = tuple(args.target or ("datadog", "cloudwatch"))
+    backends, notes = backends_from_env(state, targets=targets, workers=workers, prune=args.prune)
     options = SyncOptions(prune=args.prune, adopt=args.adopt, validate=not args.no_validate, workers=workers)
     return Engine(state, backends, options), tuple(notes)
 

@@ -370,3 +370,26 @@ def test_missing_keys_and_unreachable_endpoints_are_clear_messages(
     assert "Traceback" not in err
     code, out, err = env.run("plan", path, "--target", "cloudwatch", "--detailed-exitcode")
     assert code == 2 and "Datadog" not in out
+
+
+def test_dashboards_sync_replan_empty_and_prune_when_switched_off(env: SyncEnv) -> None:
+    path = env.write(config_text() + "dashboards: true\n")
+    code, out, _ = env.run("apply", path, "--yes")
+    assert code == 0, out
+    assert len(env.dd.dashboards) == 1
+    (dashboard,) = env.dd.dashboards.values()
+    assert "lambda-monitors-service:shop" in dashboard["description"]
+    assert [d["DashboardName"] for d in env.cw.list_dashboards()["DashboardEntries"]] == [f"{PREFIX}dashboard"]
+    env.dd.reset_requests()
+    code, out, _ = env.run("plan", path, "--detailed-exitcode")
+    assert code == 0, out
+    assert "No changes. 22 objects are up to date." in out
+    env.dd.seed_dashboard({"title": "hand-made", "layout_type": "ordered", "widgets": []})
+
+    off = env.write(config_text() + "dashboards: false\n")
+    assert env.run("plan", off, "--detailed-exitcode")[0] == 0  # not listed at all without --prune
+    code, out, _ = env.run("apply", off, "--yes", "--prune")
+    assert code == 0, out
+    assert out.count("- delete") == 2
+    assert [d["title"] for d in env.dd.dashboards.values()] == ["hand-made"]
+    assert env.cw.list_dashboards()["DashboardEntries"] == []

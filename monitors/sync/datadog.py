@@ -26,7 +26,7 @@ from monitors.sync._secrets import add_secret, redact
 from monitors.sync._types import Desired, FieldChange, Owner, Remote
 from monitors.sync.backend import RequestCounter, diff_fields
 
-__all__ = ["DatadogMonitors", "api_host_from_env", "normalize_monitor"]
+__all__ = ["DatadogClient", "DatadogMonitors", "api_host_from_env", "normalize_monitor"]
 
 #: Option values the service fills in when absent; both sides are compared with these filled in.
 OPTION_DEFAULTS: Final[Mapping[str, Any]] = {
@@ -117,12 +117,8 @@ def _install_hook(pool_size: int) -> None:
         session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=size))
 
 
-class DatadogMonitors:
-    """The Datadog monitor backend (see the module docstring)."""
-
-    kind = "datadog_monitors"
-    label = "Datadog monitor"
-    names_unique = False
+class DatadogClient:
+    """What every Datadog backend shares: ``datadog.initialize``, request counting, retries, ``classify``."""
 
     def __init__(
         self,
@@ -134,8 +130,6 @@ class DatadogMonitors:
         timeout: float = 30.0,
         pool_size: int = 10,
         retry: RetryPolicy | None = None,
-        page_size: int = MAX_PAGE_SIZE,
-        name_lookup_limit: int = 10,
     ) -> None:
         import datadog
         from datadog.api.api_client import APIClient
@@ -147,8 +141,6 @@ class DatadogMonitors:
         self.retry = retry or RetryPolicy.from_env()
         self.gate = RateLimitGate()
         self.requests = RequestCounter()
-        self.page_size = page_size
-        self.name_lookup_limit = name_lookup_limit
         datadog.initialize(
             api_key=api_key,
             app_key=app_key,
@@ -201,6 +193,39 @@ class DatadogMonitors:
         if isinstance(exc, OSError):
             return Failure("transient", redact(f"{type(exc).__name__}: {exc}"))
         return Failure("permanent", redact(f"{type(exc).__name__}: {exc}"))
+
+
+class DatadogMonitors(DatadogClient):
+    """The Datadog monitor backend (see the module docstring)."""
+
+    kind = "datadog_monitors"
+    label = "Datadog monitor"
+    names_unique = False
+
+    def __init__(
+        self,
+        service: str,
+        *,
+        api_key: str,
+        app_key: str,
+        api_host: str,
+        timeout: float = 30.0,
+        pool_size: int = 10,
+        retry: RetryPolicy | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        name_lookup_limit: int = 10,
+    ) -> None:
+        super().__init__(
+            service,
+            api_key=api_key,
+            app_key=app_key,
+            api_host=api_host,
+            timeout=timeout,
+            pool_size=pool_size,
+            retry=retry,
+        )
+        self.page_size = page_size
+        self.name_lookup_limit = name_lookup_limit
 
     def _remote(self, monitor: Mapping[str, Any]) -> Remote:
         tags = [t for t in monitor.get("tags") or [] if isinstance(t, str)]

@@ -209,11 +209,14 @@ def backends_from_env(
     *,
     targets: Sequence[str] = ("datadog", "cloudwatch"),
     workers: int = DEFAULT_WORKERS,
+    prune: bool = False,
 ) -> tuple[list[Backend], list[str]]:
     """The backends ``state`` needs, configured from the environment; also notes on skipped ones.
 
     Datadog needs ``DD_API_KEY`` and ``DD_APP_KEY``; when both are missing and the file wants no
     Datadog monitor, Datadog is skipped with a note (nothing could be pruned there either).
+    Dashboards are listed only when the file has one or ``prune`` is set (a dashboard switched off
+    in the file is then deleted).
     """
     env = os.environ if env is None else env
     backends: list[Backend] = []
@@ -223,12 +226,17 @@ def backends_from_env(
         if api_key and app_key:
             from monitors.sync.datadog import DatadogMonitors, api_host_from_env
 
+            host = api_host_from_env(env)
             backends.append(
-                DatadogMonitors(
-                    state.service, api_key=api_key, app_key=app_key, api_host=api_host_from_env(env), pool_size=workers
-                )
+                DatadogMonitors(state.service, api_key=api_key, app_key=app_key, api_host=host, pool_size=workers)
             )
-        elif state.datadog_monitors:
+            if getattr(state, "datadog_dashboards", ()) or prune:
+                from monitors.sync.dashboards import DatadogDashboards
+
+                backends.append(
+                    DatadogDashboards(state.service, api_key=api_key, app_key=app_key, api_host=host, pool_size=workers)
+                )
+        elif state.datadog_monitors or getattr(state, "datadog_dashboards", ()):
             missing = " and ".join(n for n, v in (("DD_API_KEY", api_key), ("DD_APP_KEY", app_key)) if not v)
             raise SyncError(
                 f"Datadog needs an API key and an application key: set {missing} in the environment "
@@ -240,13 +248,11 @@ def backends_from_env(
         from monitors.sync.cloudwatch import CloudWatchAlarms
 
         try:
-            backends.append(
-                CloudWatchAlarms(
-                    state.service,
-                    state.alarm_name_prefix or default_alarm_prefix(state.service),
-                    region=state.region,
-                    pool_size=workers,
-                )
+            alarms = CloudWatchAlarms(
+                state.service,
+                state.alarm_name_prefix or default_alarm_prefix(state.service),
+                region=state.region,
+                pool_size=workers,
             )
         except Exception as exc:
             if type(exc).__name__ == "NoRegionError":
@@ -254,4 +260,9 @@ def backends_from_env(
                     "CloudWatch needs a region: set cloudwatch.region in the file, or AWS_REGION / AWS_DEFAULT_REGION"
                 ) from None
             raise SyncError(f"CloudWatch: {redact(f'{type(exc).__name__}: {exc}')}") from None
+        backends.append(alarms)
+        if getattr(state, "cloudwatch_dashboards", ()) or prune:
+            from monitors.sync.dashboards import CloudWatchDashboards
+
+            backends.append(CloudWatchDashboards(alarms))
     return backends, notes
