@@ -733,6 +733,7 @@ def check_datadog_dashboard_model(body: Mapping[str, Any]) -> list[str]:
         elif isinstance(value, ModelComposed):
             if value._unparsed:
                 problems.append(f"{path}: matches no widget schema")
+                return
             for instance in value._composed_instances:
                 if instance is not value:
                     walk(instance, path)
