@@ -377,3 +377,31 @@ def test_render_and_validate_cli_include_dashboards(capsys: pytest.CaptureFixtur
         .out.strip()
         .endswith("OK (13 Datadog monitors, 12 CloudWatch alarms, 1 Datadog dashboard, 1 CloudWatch dashboard)")
     )
+
+
+# ------------------------------------------------------------------------------------- plan / apply
+
+
+def test_a_plan_right_after_an_apply_with_custom_monitors_and_dashboards_is_empty(
+    datadog_emulator: DatadogEmulator,
+    moto_server: MotoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import boto3
+
+    monkeypatch.setenv("DD_API_KEY", datadog_emulator.api_key)
+    monkeypatch.setenv("DD_APP_KEY", datadog_emulator.app_key)
+    monkeypatch.setenv("DD_API_HOST", datadog_emulator.url)
+    monkeypatch.setenv("LAMBDA_MONITORS_RETRY_BASE", "0.01")
+    assert main(["apply", str(SERVICE), "--yes"]) == 0, capsys.readouterr()
+    capsys.readouterr()
+    (stored,) = datadog_emulator.dashboards.values()
+    assert normalize_datadog_dashboard(stored) == desired_state(load_config(SERVICE)).datadog_dashboards[0].payload()
+    client = boto3.client("cloudwatch", region_name="us-east-1")
+    assert [d["DashboardName"] for d in client.list_dashboards()["DashboardEntries"]] == [
+        "lambda-monitors-screen-resize-dashboard"
+    ]
+    assert main(["plan", str(SERVICE), "--detailed-exitcode"]) == 0
+    assert "No changes. 27 objects are up to date." in capsys.readouterr().out
+    assert datadog_emulator.internal_errors == []
