@@ -23,7 +23,7 @@ from ._state import STATE, count, histogram
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, TypeVar
+    from typing import Any, TypeVar, overload
 
     H = TypeVar("H", bound=Callable[..., Any])
 
@@ -92,6 +92,18 @@ def _get_watchdog() -> _Watchdog:
     return _watchdog
 
 
+if TYPE_CHECKING:
+
+    @overload
+    def instrument(
+        handler: H, *, namespace: str = ..., watchdog: bool = ..., watchdog_margin_ms: int = ...
+    ) -> H: ...
+    @overload
+    def instrument(
+        handler: None = None, *, namespace: str = ..., watchdog: bool = ..., watchdog_margin_ms: int = ...
+    ) -> Callable[[H], H]: ...
+
+
 def instrument(
     handler: H | None = None,
     *,
@@ -150,7 +162,11 @@ def instrument(
                         _watchdog.disarm()
                     tags = context_tags(context, cold)
                     count(invocations, 1, tags)
-                    histogram(duration, (perf_counter() - start) * 1000.0, tags)
+                    elapsed_ms = (perf_counter() - start) * 1000.0
+                    if state.fast is not None:
+                        histogram(duration, elapsed_ms, tags)
+                    else:  # EMF (or buffered): carry the unit
+                        state.record(duration, elapsed_ms, "histogram", tags, None, "millisecond")
                     if cold:
                         count(cold_starts, 1, tags)
                     state.flush()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,13 +14,11 @@ from botocore.exceptions import ClientError
 from freezegun import freeze_time
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `pytest` (unlike `python -m pytest`) does not put the repo root on sys.path
-    sys.path.insert(0, str(ROOT))
+from examples.screen_resize import handler as screen_resize  # the repo root is on sys.path (pyproject pythonpath)
+from examples.screen_resize.emulate import artboard_png
+from lambda_metrics.testing import FakeLambdaContext, capture
 
-from examples.screen_resize import handler as screen_resize  # noqa: E402
-from examples.screen_resize.emulate import artboard_png  # noqa: E402
-from lambda_metrics.testing import FakeLambdaContext, capture  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 EVENTS = ROOT / "examples" / "screen_resize" / "events"
 UPLOADS, SCREENS = "screen-resize-uploads", "screen-resize-screens"

@@ -225,7 +225,7 @@ def _log_line(result: dict[str, Any]) -> str:
     return f"screen-resize: failed {where}: {result['reason']}: {result['error']}"
 
 
-@lambda_metrics.instrument(namespace=NAMESPACE)  # type: ignore[untyped-decorator]  # instrument() returns Any
+@lambda_metrics.instrument(namespace=NAMESPACE)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The Lambda entry point: one result (and one SQS message) per record of the event."""
     aws = container()
