@@ -6,6 +6,7 @@ asserts what the services hold afterwards, plus what the CLI printed and returne
 
 from __future__ import annotations
 
+import io
 import json
 import textwrap
 import time
@@ -393,3 +394,19 @@ def test_dashboards_sync_replan_empty_and_prune_when_switched_off(env: SyncEnv) 
     assert out.count("- delete") == 2
     assert [d["title"] for d in env.dd.dashboards.values()] == ["hand-made"]
     assert env.cw.list_dashboards()["DashboardEntries"] == []
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("answer", "code", "created"), [("no\n", 1, 0), ("yes\n", 0, 10)])
+def test_apply_asks_on_a_terminal(
+    env: SyncEnv, monkeypatch: pytest.MonkeyPatch, answer: str, code: int, created: int
+) -> None:
+    monkeypatch.setattr("sys.stdin", _Terminal(answer))
+    got, _, err = env.run("apply", env.write(config_text()), "--target", "datadog")
+    assert got == code
+    assert "Apply 10 change(s)?" in err
+    assert len(env.dd.monitors) == created
