@@ -2,9 +2,9 @@
 
 ::
 
-    from monitors import load_config, expand
+    from monitors import desired_state, load_config
 
-    state = expand(load_config("monitors.yaml"))
+    state = desired_state(load_config("monitors.yaml"))  # Lambda defaults, custom monitors, dashboards
     for monitor in state.datadog_monitors:
         print(monitor.key, monitor.payload()["query"])
 
@@ -12,6 +12,7 @@ Importing ``monitors`` stays cheap: PyYAML, botocore and datadog-api-client are 
 functions that need them.
 """
 
+from monitors.catalog import Catalog, CatalogError, MetricInfo, load_catalog
 from monitors.config import (
     CloudWatchSettings,
     Config,
@@ -26,32 +27,43 @@ from monitors.config import (
     resolve_function,
     validate_config,
 )
+from monitors.custom import CustomMonitor
+from monitors.dashboards import CloudWatchDashboard, DashboardSettings, DatadogDashboard
 from monitors.errors import ConfigError, ConfigErrors, MonitorsError
 from monitors.lambda_defaults import expand
 from monitors.model import CloudWatchAlarm, DatadogMonitor, DesiredState, MetricQuery, MetricStat
-from monitors.render import format_state, render
+from monitors.render import desired_state, format_state, render
 from monitors.validate import validate_state
 
 __all__ = [
+    "Catalog",
+    "CatalogError",
     "CloudWatchAlarm",
+    "CloudWatchDashboard",
     "CloudWatchSettings",
     "Config",
     "ConfigError",
     "ConfigErrors",
+    "CustomMonitor",
+    "DashboardSettings",
+    "DatadogDashboard",
     "DatadogMonitor",
     "DatadogSettings",
     "DesiredState",
     "DurationSettings",
     "ErrorSettings",
     "FunctionSpec",
+    "MetricInfo",
     "MetricQuery",
     "MetricStat",
     "MonitorsError",
     "Overrides",
     "ThrottleSettings",
     "config_from_dict",
+    "desired_state",
     "expand",
     "format_state",
+    "load_catalog",
     "load_config",
     "render",
     "resolve_function",
