@@ -48,6 +48,26 @@ def parse_formats(raw: str | tuple[str, ...] | list[str] | None, problems: list[
     return tuple(out) or ("monitoring",)
 
 
+_NAMESPACE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/#: ")
+NAMESPACE_RULE = (
+    "a CloudWatch namespace is 1-255 characters of letters, digits, '.', '_', '-', '/', '#', ':' and space, "
+    "not starting with ':' nor with 'AWS/', and not blank"
+)
+
+
+def namespace_problem(namespace: object) -> str | None:
+    """Why ``namespace`` is not a valid CloudWatch namespace, or ``None``."""
+    if (
+        not isinstance(namespace, str)
+        or not 0 < len(namespace) <= 255
+        or not _NAMESPACE_CHARS.issuperset(namespace)
+        or namespace.startswith((":", "AWS/"))
+        or not namespace.strip()
+    ):
+        return NAMESPACE_RULE
+    return None
+
+
 def default_tags_from_env(environ: Mapping[str, str]) -> list[str]:
     tags = [f"{tag}:{environ[var]}" for var, tag in (("DD_ENV", "env"), ("DD_SERVICE", "service"),
                                                     ("DD_VERSION", "version")) if environ.get(var)]
@@ -67,6 +87,10 @@ class Settings:
         self.buffered = parse_bool("LAMBDA_METRICS_BUFFERED", environ.get("LAMBDA_METRICS_BUFFERED"), False, problems)
         self.enabled = parse_bool("LAMBDA_METRICS_ENABLED", environ.get("LAMBDA_METRICS_ENABLED"), True, problems)
         self.formats = parse_formats(environ.get("LAMBDA_METRICS_FORMAT"), problems)
-        self.namespace = environ.get("LAMBDA_METRICS_NAMESPACE") or "LambdaMetrics"
+        namespace = environ.get("LAMBDA_METRICS_NAMESPACE") or "LambdaMetrics"
+        if namespace_problem(namespace):
+            problems.append(f"LAMBDA_METRICS_NAMESPACE={namespace!r}: {NAMESPACE_RULE}; using LambdaMetrics")
+            namespace = "LambdaMetrics"
+        self.namespace = namespace
         self.default_tags = default_tags_from_env(environ)
         self.problems = problems

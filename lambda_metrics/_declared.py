@@ -17,6 +17,7 @@ from ._encoders import datadog_json, monitoring
 from ._errors import MetricError
 from ._metric import CHECK_RULE
 from ._state import STATE, acquire, register, release
+from ._validate import MAX_INT
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -73,7 +74,9 @@ class _Declared:
             if timestamp is None and state.fast is not None:
                 tail = self._tail_for(tags) if tags else self._tail
                 kind = type(value)
-                if tail is not None and (kind is int or (kind is float and value - value == 0.0)):
+                if tail is not None and (
+                    (kind is int and -MAX_INT <= value <= MAX_INT) or (kind is float and value - value == 0.0)
+                ):
                     self._check(value)
                     head = self._head
                     if head is None:
@@ -154,7 +157,7 @@ class Counter(_Declared):
                 tail = None
         else:
             tail = self._tail
-        if tail is None or type(value) is not int or value < 0:
+        if tail is None or type(value) is not int or value < 0 or value > MAX_INT:
             return self._emit(value, tags)
         head = self._head
         line = f"MONITORING|{int(_time())}|{value}{tail}" if head is None else f'{head}{value},"e":{int(_time())}{tail}'
@@ -201,7 +204,11 @@ class Histogram(_Declared):
         else:
             tail = self._tail
         kind = type(value)
-        if tail is None or (kind is not float and kind is not int) or value - value != 0:
+        if (
+            tail is None
+            or (kind is not float and (kind is not int or not -MAX_INT <= value <= MAX_INT))
+            or value - value != 0  # NaN and infinities
+        ):
             return self._emit(value, tags)
         head = self._head
         line = (f"MONITORING|{int(_time())}|{value}{tail}" if head is None

@@ -117,8 +117,8 @@ def parse_emf(line: str) -> list[Metric]:
     aws = data["_aws"]
     timestamp = int(aws["Timestamp"]) // 1000
     tags = tuple(
-        f"{k}:{v}" for k, v in data.items() if k != "_aws" and isinstance(v, str)
-    ) + tuple(data.get("tags", []))
+        f"{k.removeprefix('tag:')}:{v}" for k, v in data.items() if k != "_aws" and isinstance(v, str)
+    ) + tuple(data.get("tags") or data.get("tags:bare") or ())
     out: list[Metric] = []
     for directive in aws["CloudWatchMetrics"]:
         dims = tuple(sorted({d for ds in directive["Dimensions"] for d in ds}))

@@ -22,7 +22,7 @@ from _weakref import ref
 from time import time as _time
 
 from . import _validate
-from ._config import FORMATS, Settings, parse_formats
+from ._config import FORMATS, NAMESPACE_RULE, Settings, namespace_problem, parse_formats
 from ._encoders import datadog_json, monitoring
 from ._errors import MetricError
 from ._metric import CHECK_RULE, Metric
@@ -105,9 +105,8 @@ class State:
                 raise MetricError("format", format, f"allowed formats: {', '.join(FORMATS)}")
         if stream is not None and not callable(getattr(stream, "write", None)):
             raise MetricError("stream", stream, "a stream has a write(str) method")
-        if namespace is not None and (not isinstance(namespace, str) or not 0 < len(namespace) <= 255
-                                      or namespace.startswith("AWS/")):
-            raise MetricError("namespace", namespace, "1-255 characters, not starting with 'AWS/'")
+        if namespace is not None and namespace_problem(namespace):
+            raise MetricError("namespace", namespace, NAMESPACE_RULE)
         if buffered is not None and not buffered and self.buffered:
             self.flush()
         if strict is not None:
@@ -359,6 +358,7 @@ def make_recorder(mtype: str, doc: str, default: object = None) -> Callable[...,
     state = STATE
     valid_names = _validate._valid_names
     cached_tags = state.tag_cache.get
+    max_int = _validate.MAX_INT
     fast_type = mtype != "check"  # a check's value range is checked on the full path
     now = _time
 
@@ -366,7 +366,7 @@ def make_recorder(mtype: str, doc: str, default: object = None) -> Callable[...,
         fast = state.fast
         if fast is not None and fast_type and timestamp is None and name in valid_names:
             kind = type(value)
-            if kind is int or (kind is float and value - value == 0.0):
+            if (kind is int and -max_int <= value <= max_int) or (kind is float and value - value == 0.0):
                 if tags is None:
                     hit: Any = state.default_entry
                 else:

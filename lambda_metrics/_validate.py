@@ -22,6 +22,8 @@ MAX_NAME = 200
 MAX_TAG = 200
 # A timestamp above this is in milliseconds (epoch seconds reach 1e11 in the year 5138).
 _MS_THRESHOLD = 100_000_000_000
+#: The largest int a double can hold (Datadog and CloudWatch read values as doubles).
+MAX_INT = int(1.7976931348623157e308)
 MAX_PAST_S = 3600
 MAX_FUTURE_S = 600
 
@@ -121,6 +123,8 @@ def check_value(value: Any, metric: str | None = None) -> int | float:
             raise MetricError("value", value, "a metric value is a finite int or float", metric)
     if value != value or value in (float("inf"), float("-inf")):
         raise MetricError("value", value, "a metric value must be finite (no NaN or infinity)", metric)
+    if type(value) is int and not -MAX_INT <= value <= MAX_INT:
+        raise MetricError("value", value, "a metric value must fit a double (about 1.8e308)", metric)
     return value  # type: ignore[no-any-return]
 
 

@@ -394,7 +394,7 @@ def test_strict_mode_either_refuses_or_writes_valid_emf_that_parses_back(
 # ---------------------------------------------------------------------------------------- findings
 
 
-@pytest.mark.xfail(strict=True, reason="EMF bug: a metric named like its declared tag key makes a numeric dimension")
+
 @freeze_time(FROZEN)
 def test_a_metric_named_like_its_declared_tag_key_still_has_string_dimensions(out: io.StringIO) -> None:
     lm.Counter("format", tags=("format",)).inc(format="png")
@@ -402,7 +402,7 @@ def test_a_metric_named_like_its_declared_tag_key_still_has_string_dimensions(ou
     assert emf_problems(line) == []
 
 
-@pytest.mark.xfail(strict=True, reason="EMF bug: a tag whose key is the metric name is silently overwritten")
+
 @freeze_time(FROZEN)
 def test_a_tag_keyed_like_the_metric_name_is_not_lost(out: io.StringIO) -> None:
     lm.count("cache", 1, tags=["cache:hit"])
@@ -410,7 +410,7 @@ def test_a_tag_keyed_like_the_metric_name_is_not_lost(out: io.StringIO) -> None:
     assert "cache:hit" in metric.tags
 
 
-@pytest.mark.xfail(strict=True, reason="strict mode accepts ints beyond the double range; EMF numbers are doubles")
+
 @freeze_time(FROZEN)
 def test_an_int_beyond_the_double_range_is_refused_in_strict_mode(out: io.StringIO) -> None:
     try:
@@ -420,7 +420,7 @@ def test_an_int_beyond_the_double_range_is_refused_in_strict_mode(out: io.String
     assert emf_problems(out.getvalue().strip()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="the EMF namespace is not checked against CloudWatch's rules")
+
 @freeze_time(FROZEN)
 def test_an_invalid_namespace_never_reaches_the_output(out: io.StringIO) -> None:
     testing.reset({"LAMBDA_METRICS_FORMAT": "emf", "LAMBDA_METRICS_NAMESPACE": "AWS/Lambda"})

@@ -27,20 +27,32 @@ MAX_DIMENSIONS = 30
 MAX_METRICS = 100
 MAX_VALUES = 100
 
-def _root_members(tags: tuple[str, ...], dimension_keys: tuple[str, ...]) -> tuple[dict[str, object], list[str]]:
+#: Where bare tags (no ``:``) go; ``tags:bare`` when a metric of the object is named ``tags``.
+BARE_TAGS = "tags"
+#: A ``key:value`` tag whose key is taken (``_aws``, ``tags``, or a metric of the same object) becomes
+#: the member ``tag:<key>``. No metric name and no normalized tag key contains ``:``, so nothing can
+#: collide with a renamed member, and ``parse_emf`` maps it back to the tag.
+RENAMED_PREFIX = "tag:"
+
+
+def _root_members(
+    tags: tuple[str, ...], dimension_keys: tuple[str, ...], metric_names: list[str]
+) -> tuple[dict[str, object], list[str]]:
+    taken = {"_aws", "tags", *metric_names}
     members: dict[str, object] = {}
+    by_key: dict[str, str] = {}
     bare: list[str] = []
     for tag in tags:
         key, sep, value = tag.partition(":")
         if not sep:
             bare.append(tag)
-        elif key == "_aws" or key == "tags":
-            members[f"tag.{key}"] = value
-        else:
-            members[key] = value
+            continue
+        member = f"{RENAMED_PREFIX}{key}" if key in taken else key
+        members[member] = value
+        by_key[key] = member
     if bare:
-        members["tags"] = bare
-    dims = [k for k in dimension_keys if k in members and isinstance(members[k], str)][:MAX_DIMENSIONS]
+        members["tags:bare" if "tags" in metric_names else BARE_TAGS] = bare
+    dims = [by_key[k] for k in dimension_keys if k in by_key][:MAX_DIMENSIONS]
     return members, dims
 
 
@@ -51,10 +63,10 @@ def encode_batch(metrics: list[Metric], namespace: str = DEFAULT_NAMESPACE) -> l
         groups.setdefault((m.timestamp, m.tags, m.dimensions), {}).setdefault(m.name, []).append(m)
     lines: list[str] = []
     for (timestamp, tags, dimension_keys), by_name in groups.items():
-        members, dims = _root_members(tags, dimension_keys)  # type: ignore[arg-type]
         names = list(by_name)
         for start in range(0, len(names), MAX_METRICS):
             chunk = names[start : start + MAX_METRICS]
+            members, dims = _root_members(tags, dimension_keys, chunk)  # type: ignore[arg-type]
             # A metric with more values than one object holds spills into further objects.
             while chunk:
                 obj: dict[str, object] = {}
