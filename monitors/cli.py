@@ -144,7 +144,7 @@ register_command("render", "print the desired Datadog monitors and CloudWatch al
 register_command("validate", "check the file and its payloads offline", _file_argument, _run_validate)
 register_command("metrics", "list the metrics declared in the file's catalog", _add_metrics, _run_metrics)
 
-import monitors.cli_sync  # noqa: E402,F401,I001  (registers plan and apply)
+import monitors.cli_sync  # noqa: E402, F401  (registers plan and apply)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -50,6 +50,11 @@ def _add_plan(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--detailed-exitcode", action="store_true", help="exit 2 when changes are pending (0 none, 1 errors)"
     )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="ask no service: show every object of the file as a create (no credentials needed)",
+    )
 
 
 def _add_apply(parser: argparse.ArgumentParser) -> None:
@@ -80,9 +85,52 @@ def _engine(args: argparse.Namespace) -> Any:
     return Engine(state, backends, options), tuple(notes)
 
 
+#: What a person calls each kind of object, by DesiredState section.
+_LABELS = {
+    "datadog_monitors": "Datadog monitor",
+    "cloudwatch_alarms": "CloudWatch alarm",
+    "datadog_dashboards": "Datadog dashboard",
+    "cloudwatch_dashboards": "CloudWatch dashboard",
+}
+_TARGET_OF = {"datadog_monitors": "datadog", "datadog_dashboards": "datadog"}
+
+
+def _offline_plan(args: argparse.Namespace) -> Any:
+    """The plan against empty services: what a first apply would create. No network, no credentials."""
+    from monitors.config import load_config
+    from monitors.render import desired_state
+    from monitors.sync._types import Action, Change, Desired
+    from monitors.sync.plan import KindPlan, Plan
+
+    state = desired_state(load_config(args.file))
+    targets = set(args.target or ("datadog", "cloudwatch"))
+    kinds = []
+    for section in state.SECTIONS:
+        if _TARGET_OF.get(section, "cloudwatch") not in targets:
+            continue
+        changes = []
+        for obj in getattr(state, section, ()):
+            payload = obj.payload()
+            name = str(
+                payload.get("name") or payload.get("AlarmName") or payload.get("title")
+                or payload.get("DashboardName") or obj.key
+            )
+            desired = Desired(key=obj.key, ident=obj.key, name=name, payload=payload, fields={})
+            changes.append(Change(section, Action.CREATE, obj.key, name, desired))
+        if changes:
+            kinds.append(KindPlan(section, _LABELS.get(section, section), tuple(changes)))
+    note = (
+        "OFFLINE: no service was asked, so every object of the file is shown as a create "
+        "(what a first apply would do). Run without --offline to compare with Datadog and CloudWatch."
+    )
+    return Plan(tuple(kinds), skipped=(note,))
+
+
 def _plan(args: argparse.Namespace) -> Any:
     from dataclasses import replace
 
+    if getattr(args, "offline", False):
+        return _offline_plan(args), None
     engine, notes = _engine(args)
     return replace(engine.plan(), skipped=notes), engine
 
