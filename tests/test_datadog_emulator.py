@@ -137,6 +137,8 @@ def dd(emu: DatadogEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     saved = {name: getattr(datadog.api, name) for name in _API_STATE}
     saved_session = RequestClient._session
     RequestClient._session = None
+    # The package's own default; monitors.sync raises it process-wide when it builds a client.
+    monkeypatch.setattr(APIClient, "_max_timeouts", 3)
     datadog.initialize(
         api_key=emu.api_key, app_key=emu.app_key, api_host=emu.url, host_name="emulator-test", mute=False
     )
