@@ -2,5 +2,5 @@
 
 ``handler.py`` is the Lambda function, ``metrics.py`` the metrics it declares (also the ``catalog:``
 of ``monitors.yaml``), ``emulate.py`` seeds an emulated AWS for ``lambda-metrics invoke --emulate-aws``,
-and ``events/`` holds sample events. See docs/example.md.
+and ``events/`` holds sample events. See "The worked example" in README.md.
 """

@@ -12,7 +12,7 @@ per-alarm request. The marker is only a hint: before an alarm is updated, adopte
 tags are read (``list_tags_for_resource``), and ownership is decided by the name prefix plus the
 ``managed-by``/``lambda-monitors-service`` tags, as :mod:`monitors.ownership` requires. Tags an
 operator changes by hand without touching the description are therefore not seen until the next
-change of that alarm (documented in docs/sync.md).
+change of that alarm (documented in README.md, "Sync").
 
 ``put_metric_alarm`` ignores ``Tags`` for an existing alarm, so updates reconcile tags with
 ``tag_resource``/``untag_resource`` first and write the alarm (with the new digest) last: if the
