@@ -170,7 +170,9 @@ def _import_file(path: Path) -> ModuleType:
 def load_catalog(reference: str, base_dir: str | Path | None = None) -> Catalog:
     """Import a catalogue by dotted module name or ``.py`` path and collect its declared metrics.
 
-    A dotted name is imported with ``base_dir`` (the config file's directory) and the current
+    A dotted name is imported with ``base_dir`` (the config file's directory), the nearest directory
+    above it that holds the name's top-level package (so ``examples.screen_resize.metrics`` is found
+    from ``examples/screen_resize/monitors.yaml`` wherever the command runs), and the current
     directory at the front of ``sys.path`` for the duration of the import. A path is resolved
     against ``base_dir``. Any failure (missing module, a syntax error or an exception in the module)
     becomes a :class:`CatalogError` with a one-line reason, never a traceback.
@@ -179,7 +181,16 @@ def load_catalog(reference: str, base_dir: str | Path | None = None) -> Catalog:
     is_path = reference.endswith(".py") or "/" in reference or "\\" in reference
     if not is_path and not _DOTTED.fullmatch(reference):
         raise CatalogError(reference, "expected a dotted module name (pkg.metrics) or a path to a .py file")
-    extra = [str(base.resolve()), str(Path.cwd())]
+    extra = [str(base.resolve())]
+    if not is_path:
+        top = reference.split(".", 1)[0]
+        root = next(
+            (d for d in (base.resolve(), *base.resolve().parents) if (d / top).is_dir() or (d / f"{top}.py").is_file()),
+            None,
+        )
+        if root is not None:
+            extra.append(str(root))
+    extra.append(str(Path.cwd()))
     added = [entry for entry in dict.fromkeys(extra) if entry not in sys.path]
     sys.path[:0] = added
     try:

@@ -272,3 +272,22 @@ def test_collect_reads_module_attributes_only() -> None:
     module.A = lm.Histogram("inline.a", unit="second")  # type: ignore[attr-defined]
     lm.Counter("inline.not_an_attribute")
     assert list(collect(module)) == ["inline.a"]
+
+
+def test_a_dotted_catalog_is_found_from_the_package_root_above_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`catalog: shop.lambdas.metrics` in shop/lambdas/monitors.yaml works wherever the command runs."""
+    package = tmp_path / "shop_pkg_x" / "lambdas"
+    package.mkdir(parents=True)
+    (tmp_path / "shop_pkg_x" / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "metrics.py").write_text(
+        "from lambda_metrics import Counter\nORDERS = Counter('shop.orders', tags=('kind',))\n"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    catalog = load_catalog("shop_pkg_x.lambdas.metrics", base_dir=package)
+    assert list(catalog) == ["shop.orders"]
+    assert str(tmp_path) not in sys.path  # the import path is restored
