@@ -150,7 +150,7 @@ def test_a_threshold_change_shows_old_and_new_and_converges(env: SyncEnv) -> Non
     path = env.write(config_text(p99=4500))
     code, out, _ = env.run("plan", path, "--detailed-exitcode")
     assert code == 2
-    assert 'options.thresholds: {"critical": 3000} -> {"critical": 4500}' in out
+    assert "options.thresholds.critical: 3000 -> 4500" in out
     assert "Threshold: 3000 -> 4500" in out
     assert "Plan: 0 to create, 4 to update" in out  # p99 monitor and alarm, for two functions
 
@@ -170,7 +170,8 @@ def test_tag_changes_on_alarms_go_through_tag_and_untag(env: SyncEnv) -> None:
     code, out, _ = env.run("plan", path)
     assert code == 0
     assert "Plan: 0 to create, 20 to update" in out
-    assert '"team": "imaging"' in out and '"tier": "1"' in out  # real tags were read for the diff
+    # The real tags were read for the diff: the old value is shown, per tag.
+    assert 'Tags.team: "imaging" -> "video"' in out and 'Tags.tier: (absent) -> "1"' in out
     assert env.run("apply", path, "--yes")[0] == 0
     tags = env.alarm_tags(f"{PREFIX}resize/throttles")
     assert tags["team"] == "video" and tags["tier"] == "1"

@@ -32,19 +32,77 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 
 def _value(value: Any) -> str:
-    def tidy(v: Any) -> Any:
-        if isinstance(v, float) and v.is_integer():
-            return int(v)
-        if isinstance(v, dict):
-            return {k: tidy(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [tidy(x) for x in v]
-        return v
-
     if value is None:
         return "(absent)"
-    text = json.dumps(tidy(value), sort_keys=True, ensure_ascii=False)
+    text = json.dumps(_tidy(value), sort_keys=True, ensure_ascii=False)
     return text if len(text) <= _VALUE_MAX else text[: _VALUE_MAX - 3] + "..."
+
+
+_LEAVES_MAX = 12
+_WINDOW = 90
+_ABSENT: Any = None
+
+
+def _tidy(v: Any) -> Any:
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, dict):
+        return {k: _tidy(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_tidy(x) for x in v]
+    return v
+
+
+def _structured(value: Any) -> Any:
+    """A JSON document held in a string (a CloudWatch ``DashboardBody``) is compared as a document."""
+    if isinstance(value, str) and value[:1] in "{[" and len(value) > _VALUE_MAX:
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _leaves(old: Any, new: Any, path: str) -> list[tuple[str, Any, Any]]:
+    """The innermost differing values, each with its path (``widgets[2].definition.title``)."""
+    old, new = _structured(old), _structured(new)
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[tuple[str, Any, Any]] = []
+        for key in sorted(set(old) | set(new), key=str):
+            out += _leaves(old.get(key, _ABSENT), new.get(key, _ABSENT), f"{path}.{key}")
+        return out
+    if isinstance(old, list) and isinstance(new, list) and old and new:
+        out = []
+        for i in range(max(len(old), len(new))):
+            out += _leaves(old[i] if i < len(old) else _ABSENT, new[i] if i < len(new) else _ABSENT, f"{path}[{i}]")
+        return out
+    return [] if _tidy(old) == _tidy(new) else [(path, old, new)]
+
+
+def _text_pair(old: Any, new: Any) -> tuple[str, str]:
+    """Both values as text; two long strings are cut to a window around their first difference."""
+    if isinstance(old, str) and isinstance(new, str) and max(len(old), len(new)) > _VALUE_MAX:
+        start = 0
+        while start < min(len(old), len(new)) and old[start] == new[start]:
+            start += 1
+        start = max(0, start - 30)
+        cut = [("..." if start else "") + s[start : start + _WINDOW] + ("..." if len(s) > start + _WINDOW else "")
+               for s in (old, new)]
+        return json.dumps(cut[0], ensure_ascii=False), json.dumps(cut[1], ensure_ascii=False)
+    return _value(old), _value(new)
+
+
+def _field_lines(name: str, old: Any, new: Any) -> list[str]:
+    leaves = _leaves(old, new, name)
+    if not leaves:
+        leaves = [(name, old, new)]
+    lines = []
+    for path, before, after in leaves[:_LEAVES_MAX]:
+        shown_old, shown_new = _text_pair(before, after)
+        lines.append(f"        {path}: {shown_old} -> {shown_new}")
+    if len(leaves) > _LEAVES_MAX:
+        lines.append(f"        ... and {len(leaves) - _LEAVES_MAX} more change(s) in {name}")
+    return lines
 
 
 def _change_lines(change: Change, color: bool) -> list[str]:
@@ -55,7 +113,7 @@ def _change_lines(change: Change, color: bool) -> list[str]:
     if change.reason:
         lines.append(f"        {change.reason}")
     for field in change.diff:
-        lines.append(f"        {field.field}: {_value(field.old)} -> {_value(field.new)}")
+        lines += _field_lines(field.field, field.old, field.new)
     for error in change.errors:
         lines.append(_paint(f"        error: {error}", "31", color))
     return lines
