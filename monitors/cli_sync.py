@@ -157,7 +157,7 @@ def _confirm(count: int, stderr: Any) -> bool:
     stderr.write(f"Apply {count} change(s)? Only 'yes' is accepted: ")
     stderr.flush()
     answer = sys.stdin.readline().strip().lower()
-    return answer in ("yes", "y")
+    return answer == "yes"
 
 
 def _run_apply(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
