@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +13,28 @@ from emulators.fixtures import datadog_emulator  # noqa: F401  (re-exported fixt
 from lambda_metrics import testing
 
 _OWN_VARS = ("LAMBDA_METRICS_", "DD_")
+
+
+def _is_loopback(host: object) -> bool:
+    if host in (None, "", "localhost") or (isinstance(host, str) and host.endswith(".localhost")):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _loopback_only(event: str, args: tuple[object, ...]) -> None:
+    """Tests reach only 127.0.0.0/8 and ::1: any other connection or name lookup fails loudly."""
+    if event == "socket.connect":
+        address = args[1]
+        if isinstance(address, tuple) and not _is_loopback(address[0]):
+            raise ConnectionRefusedError(f"tests may only connect to loopback addresses, not {address!r}")
+    elif event == "socket.getaddrinfo" and not _is_loopback(args[0]):
+        raise ConnectionRefusedError(f"tests may only resolve loopback names, not {args[0]!r}")
+
+
+sys.addaudithook(_loopback_only)
 
 
 @pytest.fixture(autouse=True)
