@@ -190,3 +190,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MonitorsError as error:
         print(f"lambda-monitors: {error}", file=stderr)
         return EXIT_INVALID
+    except ModuleNotFoundError as error:
+        if error.name not in _EXTRA_MODULES:
+            raise
+        print(
+            f"lambda-monitors: the Python package {_EXTRA_MODULES[error.name]!r} is not installed; "
+            "install the CLI's dependencies with: pip install 'lambda-metrics[monitors]'",
+            file=stderr,
+        )
+        return EXIT_INVALID
+
+
+#: Modules the CLI imports only when needed, and the PyPI package that provides each.
+_EXTRA_MODULES = {"yaml": "PyYAML", "boto3": "boto3", "botocore": "botocore", "datadog": "datadog"}
