@@ -127,19 +127,17 @@ class State:
             self.refresh()
 
     def set_default_tags(self, tags: TagsArg, from_env: bool) -> None:
-        try:
+        """``configure(default_tags=...)`` raises on a bad tag; from the environment, the good ones are
+        kept and each bad one is warned about (start-up must not fail on a typo in ``DD_TAGS``)."""
+        if not from_env:
             normalized = _validate.normalize_tags(tags)
-        except MetricError as err:
-            if not from_env and self.strict:
-                raise
+        else:
             normalized = ()
-            for tag in tags or ():  # keep the good ones
+            for tag in tags or ():
                 try:
                     normalized += (_validate.normalize_tag(tag),)
-                except MetricError as each:
-                    self.warn(("default tag", str(tag), None), f"default tag ignored: {each}")
-            if not tags:
-                self.warn(("default tags", str(err), None), f"default tags ignored: {err}")
+                except MetricError as err:
+                    self.warn(("default tag", str(tag), None), f"default tag from the environment ignored: {err}")
         self.default_tags = normalized
         self.refresh()
 

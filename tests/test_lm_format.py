@@ -200,3 +200,18 @@ def test_disabled_writes_nothing(out: io.StringIO, monkeypatch: pytest.MonkeyPat
     lm.configure(stream=out)
     lm.count("a", 1)
     assert out.getvalue() == ""
+
+
+def test_bad_default_tags_raise_from_configure_and_are_skipped_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(lm.MetricError, match="needs a key"):
+        lm.configure(default_tags=["team:imaging", ":oops"])
+    monkeypatch.setenv("DD_TAGS", "team:imaging,:oops")
+    monkeypatch.setenv("DD_ENV", "prod")
+    testing.reset()
+    out = io.StringIO()
+    lm.configure(stream=out)
+    lm.count("a", 1)
+    assert out.getvalue().endswith("|count|a|#env:prod,team:imaging\n")
+    assert "default tag from the environment ignored: tag ':oops'" in capsys.readouterr().err
