@@ -247,10 +247,10 @@ class State:
         except MetricError as err:
             self.reject(err)
             return
-        except Exception as err:  # a bug of ours must not reach the handler
+        try:
+            self.emit(metric)
+        except Exception as err:  # a bug of ours (or, when strict, a failed write) must not pass silently
             self.internal_error(err)
-            return
-        self.emit(metric)
 
     def emit(self, metric: Metric) -> None:
         if self.buffered:

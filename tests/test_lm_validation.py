@@ -168,3 +168,21 @@ def test_a_broken_stream_never_raises_when_lenient(capsys: pytest.CaptureFixture
     lm.configure(strict=True)
     with pytest.raises(OSError, match="pipe closed"):
         lm.count("a", 1)
+
+
+def test_an_internal_failure_after_validation_is_counted_not_raised(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lambda_metrics._state import STATE
+
+    def broken_encode(metrics: object) -> str:
+        raise RuntimeError("encoder bug")
+
+    lm.configure(stream=io.StringIO(), strict=False, format="monitoring,datadog-json")  # the full path
+    monkeypatch.setattr(STATE, "encode", broken_encode)
+    lm.count("a", 1)
+    assert lm.dropped() == 1
+    assert "internal error, metric dropped: RuntimeError('encoder bug')" in capsys.readouterr().err
+    lm.configure(strict=True)
+    with pytest.raises(RuntimeError, match="encoder bug"):
+        lm.count("a", 1)
