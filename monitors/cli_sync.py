@@ -25,6 +25,7 @@ __all__: list[str] = []
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_PENDING = 2
+EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -191,14 +192,21 @@ def _run_apply(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return finish(EXIT_ERROR, "refusing to apply without --yes: stdin is not a terminal")
         if not _confirm(len(pending), err):
             return finish(EXIT_ERROR, "apply cancelled; nothing was changed")
+    from monitors.sync.engine import ApplyInterrupted
+
     progress = ProgressBar(len(pending), err, enabled=_isatty(stderr) and not args.json)
+    interrupted: ApplyInterrupted | None = None
     try:
         results = engine.apply(plan, progress)
+    except ApplyInterrupted as exc:
+        interrupted, results = exc, exc.results
     finally:
         progress.close()
     document.update(results_json(results))
     if not args.json:
         out.write(format_results(results, color=color))
+    if interrupted is not None:
+        return finish(EXIT_INTERRUPTED, str(interrupted))
     failed = any(not r.ok for r in results)
     if failed or plan.blocked:
         return finish(EXIT_ERROR)

@@ -411,3 +411,33 @@ def test_apply_asks_on_a_terminal(
     assert got == code
     assert "Apply 10 change(s)?" in err
     assert len(env.dd.monitors) == created
+
+
+def test_ctrl_c_during_apply_stops_starting_changes_reports_them_and_a_rerun_converges(
+    env: SyncEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitors.sync import output
+
+    seen: list[object] = []
+    real_call = output.ProgressBar.__call__
+
+    def interrupt_after_two(self: output.ProgressBar, result: Any) -> None:
+        real_call(self, result)
+        seen.append(result)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(output.ProgressBar, "__call__", interrupt_after_two)
+    path = env.write(config_text())
+    code, out, err = env.run("apply", path, "--yes", "--workers", "1")
+    assert code == 130
+    assert "interrupted:" in err and "were not applied; run apply again to converge" in err
+    assert "not applied: interrupted" in out
+    made = len(env.dd.monitors) + len(env.alarms())
+    assert 2 <= made < 20  # what ran finished; nothing queued was started
+    monkeypatch.setattr(output.ProgressBar, "__call__", real_call)
+    code, out, _ = env.run("apply", path, "--yes")
+    assert code == 0
+    assert len(env.dd.monitors) == 10 and len(env.alarms()) == 10
+    assert set(env.monitors_by_key().values()) == {1}  # no duplicate
+    assert env.run("plan", path, "--detailed-exitcode")[0] == 0

@@ -37,6 +37,19 @@ class SyncError(MonitorsError):
     """A sync could not even be planned (a listing failed, credentials are missing...)."""
 
 
+class ApplyInterrupted(MonitorsError):
+    """Ctrl-C during an apply: what was queued but not started was cancelled; ``results`` has every
+    change, the ones not applied marked as such, so the summary is exact and a new apply converges."""
+
+    def __init__(self, results: list[Result]) -> None:
+        self.results = results
+        skipped = sum(1 for r in results if r.error == INTERRUPTED)
+        super().__init__(f"interrupted: {skipped} change(s) were not applied; run apply again to converge")
+
+
+INTERRUPTED: Final = "not applied: interrupted"
+
+
 @dataclass(frozen=True)
 class SyncOptions:
     prune: bool = False
@@ -150,13 +163,30 @@ class Engine:
             size = max(1, backend.max_delete_batch())
             tasks += [(backend, deletes[i : i + size]) for i in range(0, len(deletes), size)]
         results: list[Result] = []
-        with ThreadPoolExecutor(max(1, self.options.workers), thread_name_prefix="lm-apply") as pool:
-            futures = [pool.submit(self._run, backend, changes) for backend, changes in tasks]
+        pool = ThreadPoolExecutor(max(1, self.options.workers), thread_name_prefix="lm-apply")
+        futures = [pool.submit(self._run, backend, changes) for backend, changes in tasks]
+        consumed = 0
+        try:
             for future in futures:
                 for result in future.result():
                     results.append(result)
                     if progress is not None:
                         progress(result)
+                consumed += 1
+        except KeyboardInterrupt:
+            # Stop starting new changes, let the running ones finish (a request half sent is worse
+            # than one more second), and account for every change.
+            for future in futures[consumed:]:
+                future.cancel()
+            pool.shutdown(wait=True)
+            for future, (_, changes) in zip(futures[consumed:], tasks[consumed:], strict=True):
+                if future.cancelled():
+                    results += [Result(c, False, error=INTERRUPTED) for c in changes]
+                else:
+                    results += [r for r in future.result() if r not in results]
+            raise ApplyInterrupted(results) from None
+        finally:
+            pool.shutdown(wait=True)
         return results
 
     def _run(self, backend: Backend, changes: list[Change]) -> list[Result]:
