@@ -28,6 +28,16 @@ if TYPE_CHECKING:
     H = TypeVar("H", bound=Callable[..., Any])
 
 DEFAULT_NAMESPACE = "lambda_metrics"
+#: What an invocation can write, as (name under the namespace, type, unit, extra tag keys); every line
+#: also carries TAG_KEYS. monitors' catalogue reads these, so dashboards name exactly what is written.
+WRITTEN = (
+    ("invocations", "count", None, ()),
+    ("duration", "histogram", "millisecond", ()),
+    ("cold_starts", "count", None, ()),
+    ("errors", "count", None, ("error_type",)),
+    ("timeouts", "count", None, ()),
+)
+TAG_KEYS = ("function_name", "cold_start")
 DEFAULT_MARGIN_MS = 100
 _RESERVED = ("aws.", "datadog.", "dd.")
 
@@ -119,11 +129,7 @@ def instrument(
     _check_namespace(namespace)
     if not isinstance(watchdog_margin_ms, int) or watchdog_margin_ms < 0:
         raise MetricError("watchdog_margin_ms", watchdog_margin_ms, "a whole number of milliseconds >= 0")
-    invocations = f"{namespace}.invocations"
-    duration = f"{namespace}.duration"
-    cold_starts = f"{namespace}.cold_starts"
-    errors = f"{namespace}.errors"
-    timeouts = f"{namespace}.timeouts"
+    invocations, duration, cold_starts, errors, timeouts = (f"{namespace}.{name}" for name, *_ in WRITTEN)
     tag_cache: dict[tuple[object, bool], list[str]] = {}
 
     def context_tags(context: Any, cold: bool) -> list[str]:
@@ -166,7 +172,7 @@ def instrument(
                     if state.fast is not None:
                         histogram(duration, elapsed_ms, tags)
                     else:  # EMF (or buffered): carry the unit
-                        state.record(duration, elapsed_ms, "histogram", tags, None, "millisecond")
+                        state.record(duration, elapsed_ms, "histogram", tags, None, WRITTEN[1][2])
                     if cold:
                         count(cold_starts, 1, tags)
                     state.flush()

@@ -31,6 +31,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Final
 
+from lambda_metrics._instrument import DEFAULT_NAMESPACE, TAG_KEYS, WRITTEN
 from monitors.errors import MonitorsError
 
 __all__ = [
@@ -48,7 +49,14 @@ __all__ = [
 #: The metric types a declared metric can have (``lambda_metrics`` ``type`` attribute).
 METRIC_TYPES: Final = ("count", "gauge", "histogram", "check")
 #: ``@instrument``'s default metric namespace (``lambda_metrics.invocations``...).
-INSTRUMENT_NAMESPACE: Final = "lambda_metrics"
+INSTRUMENT_NAMESPACE: Final = DEFAULT_NAMESPACE
+_INSTRUMENT_DESCRIPTIONS: Final = {
+    "invocations": "Handler invocations",
+    "duration": "Handler duration",
+    "cold_starts": "Cold starts",
+    "errors": "Handler exceptions",
+    "timeouts": "Invocations about to time out (watchdog)",
+}
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
@@ -104,13 +112,9 @@ class Catalog(Mapping[str, MetricInfo]):
 
 def instrument_metrics(namespace: str = INSTRUMENT_NAMESPACE) -> tuple[MetricInfo, ...]:
     """What ``@instrument(namespace=...)`` writes: tags ``function_name`` and ``cold_start``."""
-    tags = ("function_name", "cold_start")
-    return (
-        MetricInfo(f"{namespace}.invocations", "count", tags, "Handler invocations"),
-        MetricInfo(f"{namespace}.duration", "histogram", tags, "Handler duration", "millisecond"),
-        MetricInfo(f"{namespace}.cold_starts", "count", tags, "Cold starts"),
-        MetricInfo(f"{namespace}.errors", "count", (*tags, "error_type"), "Handler exceptions"),
-        MetricInfo(f"{namespace}.timeouts", "count", tags, "Invocations about to time out (watchdog)"),
+    return tuple(
+        MetricInfo(f"{namespace}.{name}", mtype, (*TAG_KEYS, *extra), _INSTRUMENT_DESCRIPTIONS[name], unit)
+        for name, mtype, unit, extra in WRITTEN
     )
 
 
