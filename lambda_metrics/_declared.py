@@ -66,12 +66,12 @@ class _Declared:
         return f"{type(self).__name__}({self.name!r}, tags={self.tag_keys!r})"
 
     # The fast path hands over here whenever it cannot write directly.
-    def _emit(self, value: Any, tags: dict[str, Any], timestamp: Any = None) -> None:
+    def _emit(self, value: Any, tags: dict[str, Any]) -> None:
         state = STATE
         try:
             if self._gen != state.gen:
                 self._rebuild()
-            if timestamp is None and state.fast is not None:
+            if state.fast is not None:
                 tail = self._tail_for(tags) if tags else self._tail
                 kind = type(value)
                 if tail is not None and (
@@ -93,7 +93,7 @@ class _Declared:
         except Exception as err:
             state.internal_error(err)
             return
-        state.record(self.name, value, self.type, self._ordered(tags) if tags else None, timestamp,
+        state.record(self.name, value, self.type, self._ordered(tags) if tags else None, None,
                      self.unit, self.tag_keys)
 
     def _check(self, value: int | float) -> None:

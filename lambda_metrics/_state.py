@@ -62,7 +62,6 @@ class State:
     """Configuration, caches, buffer and counters of the process. One instance: ``STATE``."""
 
     def __init__(self) -> None:
-        self.lock = LOCK
         self.gen = 0
         self.cold = True
         self.dropped = 0
@@ -254,7 +253,7 @@ class State:
 
     def emit(self, metric: Metric) -> None:
         if self.buffered:
-            with self.lock:
+            with LOCK:
                 if metric.type == "count":
                     key: object = (metric.name, metric.tags, metric.timestamp)
                     held = self.buffer.get(key)
@@ -313,7 +312,7 @@ class State:
 
     def flush(self, flush_stream: bool = True) -> None:
         """Write what is buffered (and the count of dropped metrics), then flush the stream."""
-        with self.lock:
+        with LOCK:
             held = list(self.buffer.values())
             self.buffer.clear()
             unreported, self.unreported = self.unreported, 0
@@ -332,7 +331,7 @@ class State:
 
     def reset(self, environ: Mapping[str, str] | None = None) -> None:
         """Back to a cold start: configuration from the environment, counters and buffer cleared."""
-        with self.lock:
+        with LOCK:
             self.buffer.clear()
         self.cold = True
         self.dropped = 0
