@@ -9,6 +9,7 @@ normalized once per distinct set and cached on the metric.
 from __future__ import annotations
 
 import sys
+from _operator import itemgetter
 from time import perf_counter
 from time import time as _time
 
@@ -16,8 +17,8 @@ from . import _units, _validate
 from ._encoders import datadog_json, monitoring
 from ._errors import MetricError
 from ._metric import CHECK_RULE
-from ._state import STATE, acquire, register, release
-from ._validate import MAX_INT
+from ._state import STATE, acquire, register, release, whole_second
+from ._validate import MAX_INT, MIN_INT
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,12 +27,29 @@ if TYPE_CHECKING:
     from typing import Any, TypeVar
 
     F = TypeVar("F", bound=Callable[..., Any])
+    D = TypeVar("D", bound="_Declared")
+
+
+#: This module's copy of the once-per-second clock of ``_state`` (see there): ``_lo <= now < _hi``
+#: exactly when ``int(now)`` is ``_sec``; ``_pre`` is ``"MONITORING|<_sec>|"``.
+_lo = _hi = 0.0
+_sec = _pre = ""
+
+
+def _tick(now: float) -> None:
+    global _lo, _hi, _sec, _pre
+    lo, hi, sec, pre = whole_second(now)
+    _sec = sec  # four stores, no call in between: atomic under the GIL
+    _pre = pre
+    _lo = lo
+    _hi = hi
 
 
 class _Declared:
     """What every declared metric has: ``name``, ``type``, ``tag_keys``, ``description``, ``unit``."""
 
-    __slots__ = ("__weakref__", "_gen", "_head", "_tail", "_tails", "description", "name", "tag_keys", "unit")
+    __slots__ = ("__weakref__", "_bound", "_by_values", "_free", "_gen", "_head", "_key1", "_nkeys", "_tail",
+                 "_tails", "_values_of", "description", "name", "tag_keys", "unit")
     type = "gauge"
 
     def __init__(
@@ -51,19 +69,48 @@ class _Declared:
             raise MetricError("unit", unit, f"known units: {', '.join(sorted(_units.UNITS))}", name)
         self.description = str(description)
         self.unit = unit
+        self._setup({})
+
+    def _setup(self, bound: dict[str, Any]) -> None:
+        #: Tag values fixed by ``tagged()``, and the declared keys a call may still give.
+        self._bound = bound
+        self._free = tuple(k for k in self.tag_keys if k not in bound)
         self._gen = -1
         self._head: str | None = None
         self._tail: str | None = None
+        # Tails per tag values: ``_by_values`` when every free key is given (keyed by the values in
+        # declared order, read by one C call; by the value itself for one key), ``_tails`` for a subset
+        # (keyed by the items).
+        self._nkeys = len(self._free)
+        self._key1 = self._free[0] if self._nkeys == 1 else None
+        self._values_of: Callable[[dict[str, Any]], object] | None = itemgetter(*self._free) if self._free else None
+        self._by_values: dict[object, str | None] = {}
         self._tails: dict[object, str | None] = {}
         register(self)
+
+    def tagged(self: D, **tags: Any) -> D:
+        """This metric with some tag values fixed, validated and encoded once (raises :class:`MetricError`).
+
+        ``PNG = IMAGES.tagged(format="png")`` then ``PNG.inc()`` writes what ``IMAGES.inc(format="png")``
+        writes at the cost of an untagged ``inc()``: for tag values known in advance, in hot loops.
+        """
+        self._check_keys(tags)
+        child = object.__new__(type(self))
+        child.name, child.tag_keys = self.name, self.tag_keys
+        child.description, child.unit = self.description, self.unit
+        child._setup({**self._bound, **tags})
+        _validate.normalize_tags(child._ordered({}), self.name)  # a value that cannot be a tag fails here
+        return child
 
     def _invalidate(self) -> None:
         """The configuration changed: the next call rebuilds the pre-encoded tail."""
         self._tail = None
+        self._by_values = {}
         self._tails = {}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name!r}, tags={self.tag_keys!r})"
+        bound = "".join(f".tagged({k}={v!r})" for k, v in self._bound.items())
+        return f"{type(self).__name__}({self.name!r}, tags={self.tag_keys!r}){bound}"
 
     # The fast path hands over here whenever it cannot write directly.
     def _emit(self, value: Any, tags: dict[str, Any]) -> None:
@@ -75,7 +122,7 @@ class _Declared:
                 tail = self._tail_for(tags) if tags else self._tail
                 kind = type(value)
                 if tail is not None and (
-                    (kind is int and -MAX_INT <= value <= MAX_INT) or (kind is float and value - value == 0.0)
+                    (kind is int and MIN_INT <= value <= MAX_INT) or (kind is float and value - value == 0.0)
                 ):
                     self._check(value)
                     head = self._head
@@ -93,26 +140,32 @@ class _Declared:
         except Exception as err:
             state.internal_error(err)
             return
-        state.record(self.name, value, self.type, self._ordered(tags) if tags else None, None,
-                     self.unit, self.tag_keys)
+        state.record(self.name, value, self.type, self._ordered(tags) or None, None, self.unit, self.tag_keys)
 
     def _check(self, value: int | float) -> None:
         """Type-specific rules on an already finite value."""
 
     def _check_keys(self, tags: dict[str, Any]) -> None:
         for key in tags:
+            if key in self._bound:
+                raise MetricError("tag key", key, f"already set to {self._bound[key]!r} by tagged()", self.name)
             if key not in self.tag_keys:
                 allowed = ", ".join(self.tag_keys) or "none"
                 raise MetricError("tag key", key, f"not declared on this metric (declared: {allowed})", self.name)
 
     def _ordered(self, tags: dict[str, Any]) -> list[str]:
+        """The tags given plus the bound ones, as ``k:v`` (``k`` for ``None``) in declared order."""
+        if self._bound:
+            tags = {**self._bound, **tags}
         return [f"{k}:{tags[k]}" if tags[k] is not None else k for k in self.tag_keys if k in tags]
 
     def _rebuild(self) -> None:
         state = STATE
+        self._by_values = {}
         self._tails = {}
         self._gen = state.gen
-        self._tail = self._encode_tail(state.merge_tags(()))
+        bound = _validate.normalize_tags(self._ordered({}), self.name) if self._bound else ()
+        self._tail = self._encode_tail(state.merge_tags(bound))
 
     def _encode_tail(self, tags: tuple[str, ...]) -> str | None:
         fast = STATE.fast
@@ -124,21 +177,31 @@ class _Declared:
             return datadog_json.tail(tags)
         return None
 
+    def _lookup(self, tags: dict[str, Any]) -> tuple[dict[object, str | None], object]:
+        """Which cache holds the tail for these tag values, and under which key (the same as the hot paths)."""
+        if len(tags) == self._nkeys and self._values_of is not None:
+            try:
+                return self._by_values, self._values_of(tags)
+            except KeyError:  # an undeclared key in place of a declared one
+                pass
+        return self._tails, tuple(tags.items())
+
     def _tail_for(self, tags: dict[str, Any]) -> str | None:
+        cache, key = self._lookup(tags)
         try:
-            key: object = tuple(tags.items())
-            tail = self._tails.get(key, False)
-        except TypeError:
-            key, tail = None, False
+            tail = cache.get(key, False)
+        except TypeError:  # an unhashable tag value
+            tail = False
+            key = None
         if tail is False:
             self._check_keys(tags)
             own = _validate.normalize_tags(self._ordered(tags), self.name)
             tail = self._encode_tail(STATE.merge_tags(own))
             # Only string values are cached: 1, 1.0 and True are equal keys but different tags.
             if key is not None and all(type(v) is str for v in tags.values()):
-                if len(self._tails) >= 1024:
-                    self._tails.clear()
-                self._tails[key] = tail
+                if len(cache) >= 1024:
+                    cache.clear()
+                cache[key] = tail
         return tail  # type: ignore[return-value]
 
 
@@ -152,15 +215,23 @@ class Counter(_Declared):
         """Add ``value`` (default 1, never negative) with the given declared tag values."""
         if tags:
             try:
-                tail = self._tails.get(tuple(tags.items()))
-            except TypeError:
+                if len(tags) != self._nkeys:
+                    tail = self._tails.get(tuple(tags.items()))
+                elif self._key1 is not None:  # the one free key: its value is the cache key
+                    tail = self._by_values.get(tags.get(self._key1))
+                else:  # every free key: one C call reads the values in declared order
+                    tail = self._by_values.get(self._values_of(tags))  # type: ignore[misc]
+            except (KeyError, TypeError):  # an undeclared key, an unhashable value
                 tail = None
         else:
             tail = self._tail
-        if tail is None or type(value) is not int or value < 0 or value > MAX_INT:
+        if tail is None or type(value) is not int or not 0 <= value <= MAX_INT:
             return self._emit(value, tags)
+        now = _time()
+        if not _lo <= now < _hi:
+            _tick(now)
         head = self._head
-        line = f"MONITORING|{int(_time())}|{value}{tail}" if head is None else f'{head}{value},"e":{int(_time())}{tail}'
+        line = f"{_pre}{value}{tail}" if head is None else f'{head}{value},"e":{_sec}{tail}'
         out = STATE.stream
         if out is None:
             out = sys.stdout
@@ -198,21 +269,28 @@ class Histogram(_Declared):
     def observe(self, value: int | float, **tags: Any) -> None:
         if tags:
             try:
-                tail = self._tails.get(tuple(tags.items()))
-            except TypeError:
+                if len(tags) != self._nkeys:
+                    tail = self._tails.get(tuple(tags.items()))
+                elif self._key1 is not None:  # the one free key: its value is the cache key
+                    tail = self._by_values.get(tags.get(self._key1))
+                else:  # every free key: one C call reads the values in declared order
+                    tail = self._by_values.get(self._values_of(tags))  # type: ignore[misc]
+            except (KeyError, TypeError):  # an undeclared key, an unhashable value
                 tail = None
         else:
             tail = self._tail
         kind = type(value)
         if (
             tail is None
-            or (kind is not float and (kind is not int or not -MAX_INT <= value <= MAX_INT))
+            or (kind is not float and (kind is not int or not MIN_INT <= value <= MAX_INT))
             or value - value != 0  # NaN and infinities
         ):
             return self._emit(value, tags)
+        now = _time()
+        if not _lo <= now < _hi:
+            _tick(now)
         head = self._head
-        line = (f"MONITORING|{int(_time())}|{value}{tail}" if head is None
-                else f'{head}{value},"e":{int(_time())}{tail}')
+        line = f"{_pre}{value}{tail}" if head is None else f'{head}{value},"e":{_sec}{tail}'
         out = STATE.stream
         if out is None:
             out = sys.stdout

@@ -7,6 +7,8 @@ The lock is not optional, even for ``sys.stdout``: concurrent ``write`` calls on
 file can corrupt its buffer (tests/test_lm_writer.py shows it). The hot paths inline
 ``acquire(); try: write; finally: release()``, which costs half of a ``with LOCK:`` block.
 
+The hot paths format the timestamp once per second (``_tick``), not once per metric.
+
 Declared metrics keep a pre-encoded tail; every change of configuration bumps ``gen`` and clears
 the tail of every live declared metric (they register a weak reference here), so the next call
 rebuilds it. The module functions (``count``, ``gauge``...) are closures made by
@@ -50,6 +52,29 @@ _declared: dict[int, Callable[[], Any]] = {}
 #: Bound once: ``acquire(); try: write finally: release()`` costs half of ``with LOCK:``.
 acquire = LOCK.acquire
 release = LOCK.release
+
+#: The current whole second, formatted once per second rather than once per metric (it is a third of
+#: the cost of a line): ``_lo <= now < _hi`` exactly when ``int(now)`` is ``_sec``, and ``_pre`` is
+#: ``"MONITORING|<_sec>|"``. A range, not "the next boundary", so a clock that goes back (freezegun)
+#: is followed. ``_declared`` keeps its own copy, because a hot path reaches only its own globals.
+_lo = _hi = 0.0
+_sec = _pre = ""
+
+
+def whole_second(now: float) -> tuple[float, float, str, str]:
+    """``now``'s whole second: its bounds, its text and the MONITORING prefix (``int()``, as ever)."""
+    sec = int(now)
+    return float(sec), float(sec) + 1.0, str(sec), f"MONITORING|{sec}|"
+
+
+def _tick(now: float) -> None:
+    global _lo, _hi, _sec, _pre
+    lo, hi, sec, pre = whole_second(now)
+    # Four stores and no call in between: under the GIL a reader sees all of them or none.
+    _sec = sec
+    _pre = pre
+    _lo = lo
+    _hi = hi
 
 
 def register(metric: Any) -> None:
@@ -356,14 +381,14 @@ def make_recorder(mtype: str, doc: str, default: object = None) -> Callable[...,
     valid_names = _validate._valid_names
     cached_tags = state.tag_cache.get
     max_int = _validate.MAX_INT
+    min_int = _validate.MIN_INT
     fast_type = mtype != "check"  # a check's value range is checked on the full path
-    now = _time
 
     def record(name: str, value: Any = default, tags: TagsArg = None, timestamp: Any = None) -> None:
         fast = state.fast
         if fast is not None and fast_type and timestamp is None and name in valid_names:
             kind = type(value)
-            if (kind is int and -max_int <= value <= max_int) or (kind is float and value - value == 0.0):
+            if (kind is int and min_int <= value <= max_int) or (kind is float and value - value == 0.0):
                 if tags is None:
                     hit: Any = state.default_entry
                 else:
@@ -376,10 +401,13 @@ def make_recorder(mtype: str, doc: str, default: object = None) -> Callable[...,
                     except TypeError:
                         hit = None
                 if hit is not None:
+                    now = _time()  # a global, not a closure cell: freezegun replaces it
+                    if not _lo <= now < _hi:
+                        _tick(now)
                     if fast == "monitoring":
-                        line = f"MONITORING|{int(now())}|{value}|{mtype}|{name}|#{hit[1]}\n"
+                        line = f"{_pre}{value}|{mtype}|{name}|#{hit[1]}\n"
                     else:
-                        line = f'{{"m":"{name}","v":{value},"e":{int(now())},"t":[{hit[2]}]}}\n'
+                        line = f'{{"m":"{name}","v":{value},"e":{_sec},"t":[{hit[2]}]}}\n'
                     out = state.stream
                     if out is None:
                         out = sys.stdout

@@ -24,6 +24,7 @@ MAX_TAG = 200
 _MS_THRESHOLD = 100_000_000_000
 #: The largest int a double can hold (Datadog and CloudWatch read values as doubles).
 MAX_INT = int(1.7976931348623157e308)
+MIN_INT = -MAX_INT  # a constant: ``-MAX_INT`` in a hot path would build a 1024-bit int per call
 MAX_PAST_S = 3600
 MAX_FUTURE_S = 600
 
@@ -123,7 +124,7 @@ def check_value(value: Any, metric: str | None = None) -> int | float:
             raise MetricError("value", value, "a metric value is a finite int or float", metric)
     if value != value or value in (float("inf"), float("-inf")):
         raise MetricError("value", value, "a metric value must be finite (no NaN or infinity)", metric)
-    if type(value) is int and not -MAX_INT <= value <= MAX_INT:
+    if type(value) is int and not MIN_INT <= value <= MAX_INT:
         raise MetricError("value", value, "a metric value must fit a double (about 1.8e308)", metric)
     return value  # type: ignore[no-any-return]
 

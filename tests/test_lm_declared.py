@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import datetime, timezone
 
+import pytest
 from freezegun import freeze_time
 
 import lambda_metrics as lm
@@ -88,3 +90,104 @@ def test_unhashable_tag_values_still_work() -> None:
         lm.count("a", 1, tags={"k": ["v"]})
     assert metrics[0].tags == ("format:__png__",)
     assert metrics[1].tags == ("k:__v__",)
+
+
+@freeze_time(FROZEN)
+def test_tagged_writes_what_the_same_call_with_tags_writes() -> None:
+    images = lm.Counter("img.n", tags=("format", "size"))
+    png = images.tagged(format="PNG")
+    png_small = png.tagged(size="small")
+    resize = lm.Histogram("img.ms", tags=("format",), unit="millisecond")
+    depth = lm.Gauge("q.depth", tags=("queue",)).tagged(queue="resize")
+    stage = lm.Check("img.pipeline", tags=("stage",)).tagged(stage="upload")
+    for default_tags in ([], ["env:prod"]):  # a change of configuration rebuilds every tail
+        out = io.StringIO()
+        lm.configure(stream=out, strict=True, default_tags=default_tags)
+        for _ in range(2):  # the first call builds the cached tail, the second uses it
+            png.inc()
+            images.inc(format="PNG")
+            png.inc(2, size="large")
+            images.inc(2, size="large", format="PNG")
+            png_small.inc()
+            images.inc(format="png", size="small")
+            resize.tagged(format="png").observe(1.5)
+            depth.set(4)
+            stage.warning()
+        env = ",env:prod" if default_tags else ""
+        assert out.getvalue().splitlines() == [
+            f"MONITORING|{NOW}|1|count|img.n|#format:png{env}",
+            f"MONITORING|{NOW}|1|count|img.n|#format:png{env}",
+            f"MONITORING|{NOW}|2|count|img.n|#format:png,size:large{env}",
+            f"MONITORING|{NOW}|2|count|img.n|#format:png,size:large{env}",
+            f"MONITORING|{NOW}|1|count|img.n|#format:png,size:small{env}",
+            f"MONITORING|{NOW}|1|count|img.n|#format:png,size:small{env}",
+            f"MONITORING|{NOW}|1.5|histogram|img.ms|#format:png{env}",
+            f"MONITORING|{NOW}|4|gauge|q.depth|#queue:resize{env}",
+            f"MONITORING|{NOW}|1|check|img.pipeline|#stage:upload{env}",
+        ] * 2
+
+
+def test_tagged_in_buffered_and_emf_modes_keeps_the_bound_tags() -> None:
+    png = lm.Counter("img.n", tags=("format", "size")).tagged(format="png")
+    out = io.StringIO()
+    lm.configure(stream=out, buffered=True, format="emf")
+    png.inc()
+    png.inc(size="large")
+    png.inc(2, size="large")
+    lm.flush()
+    docs = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(d["_aws"]["CloudWatchMetrics"][0]["Dimensions"], d.get("format"), d.get("size"), d["img.n"])
+            for d in docs] == [([[], ["format"]], "png", None, 1), ([[], ["format", "size"]], "png", "large", 3)]
+
+
+def test_tagged_refuses_bad_keys_at_once_and_leaves_the_parent_untouched() -> None:
+    images = lm.Counter("img.n", tags=("format", "size"))
+    png = images.tagged(format="png")
+    with pytest.raises(lm.MetricError, match=r"tag key 'nope' of metric 'img.n': not declared on this metric "
+                                             r"\(declared: format, size\)"):
+        images.tagged(nope="x")
+    with pytest.raises(lm.MetricError, match=r"tag key 'format' .*already set to 'png' by tagged\(\)"):
+        png.tagged(format="jpg")
+    with testing.capture() as bare:
+        images.tagged(format=None).inc(size=None)  # None: a bare tag, as for inc()
+    assert bare[0].tags == ("format", "size")
+    assert repr(png) == "Counter('img.n', tags=('format', 'size')).tagged(format='png')"
+    assert png.tag_keys == images.tag_keys == ("format", "size")
+    with testing.capture() as metrics:
+        images.inc(size="s")
+        with pytest.raises(lm.MetricError, match="already set to 'png'"):
+            png.inc(format="jpg")
+    assert [m.tags for m in metrics] == [("size:s",)]
+
+
+def test_tagged_call_with_an_overridden_key_is_dropped_and_counted_when_lenient() -> None:
+    png = lm.Counter("img.n", tags=("format",)).tagged(format="png")
+    out = io.StringIO()
+    lm.configure(stream=out)
+    png.inc(format="jpg")
+    assert out.getvalue() == "" and lm.dropped() == 1
+
+
+def test_tag_value_caches_never_mix_keys_orders_or_value_types() -> None:
+    """Per-call tag values are cached by the values (every key given) or by the items (a subset): twice
+    each, so the second call takes the cached path; wrong keys are refused on both paths."""
+    one = lm.Counter("one", tags=("format",))
+    two = lm.Counter("two", tags=("format", "size"))
+    with testing.capture() as metrics:
+        for _ in range(2):
+            one.inc(format="png")
+            one.inc(format=1)
+            one.inc(format=True)
+            one.inc(format="1")
+            two.inc(format="png", size="l")
+            two.inc(size="l", format="png")
+            two.inc(size="s", format="jpg")
+            two.inc(size="l")
+            two.inc(format="png")
+            for bad in ({"nope": "png"}, {"format": "png", "nope": "l"}, {"nope": "png", "format": "png"}):
+                with pytest.raises(lm.MetricError, match="tag key 'nope'.*not declared"):
+                    (one if len(bad) == 1 else two).inc(**bad)
+    assert [m.tags for m in metrics] == [
+        ("format:png",), ("format:1",), ("format:true",), ("format:1",),
+        ("format:png", "size:l"), ("format:png", "size:l"), ("format:jpg", "size:s"), ("size:l",), ("format:png",),
+    ] * 2

@@ -93,6 +93,46 @@ def test_datadog_json_format_is_the_forwarder_line(out: io.StringIO) -> None:
     ]
 
 
+@pytest.mark.parametrize("fmt", ["monitoring", "datadog-json"])
+def test_every_fast_path_follows_the_clock_at_every_call(out: io.StringIO, fmt: str) -> None:
+    """The fast paths format each whole second once and reuse it: they must still follow a clock that
+    moves forward, crosses a second exactly, and goes back (second calls take the fast paths)."""
+    lm.configure(format=fmt)
+    counter = lm.Counter("c.plain")
+    tagged = lm.Counter("c.tagged", tags=("format",))
+    hist = lm.Histogram("h.plain")
+
+    def every_path() -> None:
+        lm.count("m.count", 1, tags=["format:png"])
+        lm.gauge("m.gauge", 2)
+        counter.inc()
+        tagged.inc(format="png")
+        hist.observe(1.5)
+
+    def stamps() -> list[int]:
+        lines = out.getvalue().splitlines()
+        out.seek(0)
+        out.truncate()
+        return [lm.parse_line(line).timestamp for line in lines]  # type: ignore[union-attr]
+
+    with freeze_time(datetime.fromtimestamp(NOW + 0.7, tz=timezone.utc)) as clock:
+        every_path()  # first calls: the full path fills the caches
+        every_path()
+        assert stamps() == [NOW] * 10
+        clock.tick(0.299)  # NOW + 0.999
+        every_path()
+        assert stamps() == [NOW] * 5
+        clock.tick(0.001)  # exactly NOW + 1
+        every_path()
+        assert stamps() == [NOW + 1] * 5
+        clock.move_to(datetime.fromtimestamp(NOW - 3600 + 0.5, tz=timezone.utc))  # back an hour
+        every_path()
+        assert stamps() == [NOW - 3600] * 5
+        clock.move_to(datetime.fromtimestamp(NOW + 0.999, tz=timezone.utc))
+        every_path()
+        assert stamps() == [NOW] * 5
+
+
 def test_format_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAMBDA_METRICS_FORMAT", "datadog-json")
     testing.reset()
