@@ -240,7 +240,7 @@ class Counter(_Declared):
             try:
                 out.write(line)
             finally:
-                release()
+                release(True)
         except Exception as err:
             STATE.write_failed(err, line)
 
@@ -299,7 +299,7 @@ class Histogram(_Declared):
             try:
                 out.write(line)
             finally:
-                release()
+                release(True)
         except Exception as err:
             STATE.write_failed(err, line)
 

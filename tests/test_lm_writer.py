@@ -176,3 +176,45 @@ def test_default_stream_is_stdout_at_write_time(capsys: pytest.CaptureFixture[st
     lm.Counter("declared.stdout").inc()
     out = capsys.readouterr().out.splitlines()
     assert [line.split("|")[4] for line in out] == ["to.stdout", "declared.stdout"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+def test_a_child_forked_while_another_thread_writes_can_still_write() -> None:
+    """The thread that holds the writer's lock at fork time does not exist in the child: without the
+    at-fork hook, the child's first metric would wait forever."""
+    entered, leave = threading.Event(), threading.Event()
+
+    class Blocking:
+        def write(self, text: str) -> int:
+            entered.set()
+            leave.wait(10)
+            return len(text)
+
+    lm.configure(stream=Blocking())
+    holder = threading.Thread(target=lm.count, args=("t.held", 1))
+    holder.start()
+    try:
+        assert entered.wait(5), "the holder thread never reached write()"
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: write one metric, then leave without running the parent's cleanup
+            try:
+                os.close(read_end)
+                with os.fdopen(write_end, "w") as out:
+                    lm.configure(stream=out)
+                    lm.count("t.child", 1)
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        import select
+
+        ready, _, _ = select.select([read_end], [], [], 10)
+        text = os.read(read_end, 4096).decode() if ready else ""
+        os.close(read_end)
+        if not ready:
+            os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    finally:
+        leave.set()
+        holder.join()
+    assert text.startswith("MONITORING|") and "|count|t.child|#" in text
