@@ -48,8 +48,8 @@ def _tick(now: float) -> None:
 class _Declared:
     """What every declared metric has: ``name``, ``type``, ``tag_keys``, ``description``, ``unit``."""
 
-    __slots__ = ("__weakref__", "_bound", "_by_values", "_free", "_gen", "_head", "_key1", "_nkeys", "_tail",
-                 "_tails", "_values_of", "description", "name", "tag_keys", "unit")
+    __slots__ = ("__weakref__", "_bound", "_by_values", "_free", "_gen", "_head", "_held", "_key1", "_nkeys",
+                 "_tail", "_tails", "_values_of", "description", "name", "tag_keys", "unit")
     type = "gauge"
 
     def __init__(
@@ -86,6 +86,7 @@ class _Declared:
         self._values_of: Callable[[dict[str, Any]], object] | None = itemgetter(*self._free) if self._free else None
         self._by_values: dict[object, str | None] = {}
         self._tails: dict[object, str | None] = {}
+        self._held: dict[object, str | None] = {}
         register(self)
 
     def tagged(self: D, **tags: Any) -> D:
@@ -107,6 +108,7 @@ class _Declared:
         self._tail = None
         self._by_values = {}
         self._tails = {}
+        self._held = {}
 
     def __repr__(self) -> str:
         bound = "".join(f".tagged({k}={v!r})" for k, v in self._bound.items())
@@ -130,6 +132,18 @@ class _Declared:
                         state.write(f"MONITORING|{int(_time())}|{value}{tail}")
                     else:
                         state.write(f'{head}{value},"e":{int(_time())}{tail}')
+                    return
+            elif state.hold_format is not None:  # buffered, one line format: keep the encoded line
+                try:
+                    tail = self._held[tuple(tags.items())]
+                except (KeyError, TypeError):  # not cached yet (or not cacheable)
+                    tail = self._tail_for(tags, held=True)
+                kind = type(value)
+                if tail is not None and (
+                    (kind is int and MIN_INT <= value <= MAX_INT) or (kind is float and value - value == 0.0)
+                ):
+                    self._check(value)
+                    state.hold(self.type == "count", value, self._head, tail)
                     return
             self._check_keys(tags)
             value = _validate.check_value(value, self.name)
@@ -163,12 +177,14 @@ class _Declared:
         state = STATE
         self._by_values = {}
         self._tails = {}
+        self._held = {}
         self._gen = state.gen
         bound = _validate.normalize_tags(self._ordered({}), self.name) if self._bound else ()
-        self._tail = self._encode_tail(state.merge_tags(bound))
+        tail = self._encode_tail(state.merge_tags(bound))
+        self._tail = tail if state.fast is not None else None  # None: the hot paths hand over to _emit
 
     def _encode_tail(self, tags: tuple[str, ...]) -> str | None:
-        fast = STATE.fast
+        fast = STATE.fast or STATE.hold_format
         if fast == "monitoring":
             self._head = None
             return monitoring.suffix(self.name, self.type, tags)
@@ -186,8 +202,10 @@ class _Declared:
                 pass
         return self._tails, tuple(tags.items())
 
-    def _tail_for(self, tags: dict[str, Any]) -> str | None:
-        cache, key = self._lookup(tags)
+    def _tail_for(self, tags: dict[str, Any], held: bool = False) -> str | None:
+        """The encoded tail for these tag values: from the hot paths' caches, or (``held``) from the one
+        buffered mode uses, which the hot paths never read (they would write at once)."""
+        cache, key = (self._held, tuple(tags.items())) if held else self._lookup(tags)
         try:
             tail = cache.get(key, False)
         except TypeError:  # an unhashable tag value

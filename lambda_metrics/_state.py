@@ -119,7 +119,12 @@ class State:
         self.dropped = 0
         self.unreported = 0
         self.warned: set[tuple[str, str, str | None]] = set()
+        # Buffered mode. One line format (MONITORING or Forwarder JSON): ``held_lines`` keeps each line
+        # encoded at the call, or for a count the key of its total in ``held_counts`` (per second, head
+        # and tail), in the order of the calls. Otherwise (EMF, several formats): Metric objects.
         self.buffer: dict[object, Metric] = {}
+        self.held_lines: list[str | tuple[str, str | None, str]] = []
+        self.held_counts: dict[tuple[str, str | None, str], int | float] = {}
         self.stream: Stream | None = None
         # Cleared in place on every change, so the recorders can hold its ``get`` for good.
         self.tag_cache: dict[object, tuple[tuple[str, ...], str, str]] = {}
@@ -196,7 +201,11 @@ class State:
         """Recompute what depends on the configuration and invalidate every cache."""
         self.tag_cache.clear()
         single = self.formats[0] if len(self.formats) == 1 else None
-        self.fast = single if self.enabled and not self.buffered and single != "emf" else None
+        line_format = single if self.enabled and single != "emf" else None
+        #: The one line format of the immediate fast paths, or None: they hand over to the full path.
+        self.fast = None if self.buffered else line_format
+        #: The one line format buffered mode encodes at the call (see ``hold``), or None: Metric objects.
+        self.hold_format = line_format if self.buffered else None
         self.default_entry = (
             self.default_tags, ",".join(self.default_tags), ",".join(f'"{t}"' for t in self.default_tags))
         self.gen += 1
@@ -239,6 +248,14 @@ class State:
             self.tag_cache[key] = entry
         return entry
 
+    def check(self, name: str, value: Any, mtype: str, tags: TagsArg) -> tuple[Any, tuple[tuple[str, ...], str, str]]:
+        """Validate name, value and tags; the value and the tags entry of :meth:`tags_for`."""
+        _validate.check_name(name)
+        value = _validate.check_value(value, name)
+        if mtype == "check" and value not in (0, 1, 2, 3):
+            raise MetricError("value", value, CHECK_RULE, name)
+        return value, self.tags_for(tags, name)
+
     def build(
         self,
         name: str,
@@ -250,11 +267,8 @@ class State:
         dimensions: tuple[str, ...] = (),
     ) -> Metric:
         """Validate and normalize one metric (raises :class:`MetricError`)."""
-        _validate.check_name(name)
-        value = _validate.check_value(value, name)
-        if mtype == "check" and value not in (0, 1, 2, 3):
-            raise MetricError("value", value, CHECK_RULE, name)
-        merged = self.tags_for(tags, name)[0]
+        value, entry = self.check(name, value, mtype, tags)
+        merged = entry[0]
         ts = int(_time()) if timestamp is None else _validate.check_timestamp(timestamp, _time(), name)
         return Metric(name, value, mtype, merged, ts, unit, dimensions)
 
@@ -293,6 +307,18 @@ class State:
         """Validate, then encode and write (or buffer) one metric. Never raises when lenient."""
         if not self.enabled:
             return
+        fmt = self.hold_format
+        if fmt is not None and timestamp is None:
+            try:
+                value, entry = self.check(name, value, mtype, tags)
+            except MetricError as err:
+                self.reject(err)
+                return
+            if fmt == "monitoring":
+                self.hold(mtype == "count", value, None, monitoring.suffix(name, mtype, entry[0]))
+            else:
+                self.hold(mtype == "count", value, datadog_json.head(name), datadog_json.tail(entry[0]))
+            return
         try:
             metric = self.build(name, value, mtype, tags, timestamp, unit, dimensions)
         except MetricError as err:
@@ -320,6 +346,36 @@ class State:
                 self.flush(flush_stream=False)
             return
         self.write(self.encode([metric]))
+
+    def hold(self, count: bool, value: int | float, head: str | None, tail: str) -> None:
+        """Buffered mode, one line format: keep the line (``head`` is None for MONITORING) or, for a
+        count, add ``value`` to the count of the same second, name and tags."""
+        now = _time()
+        if not _lo <= now < _hi:
+            _tick(now)
+        acquire()
+        try:
+            if count:
+                key = (_sec, head, tail)
+                counts = self.held_counts
+                total = counts.get(key)
+                if total is None:
+                    self.held_lines.append(key)
+                    counts[key] = value
+                else:
+                    counts[key] = total + value
+            else:
+                self.held_lines.append(f"{_pre}{value}{tail}" if head is None else f'{head}{value},"e":{_sec}{tail}')
+            full = len(self.held_lines) >= _BUFFER_LIMIT
+        finally:
+            release(True)
+        if full:
+            self.flush(flush_stream=False)
+
+    @staticmethod
+    def _count_line(key: tuple[str, str | None, str], total: int | float) -> str:
+        sec, head, tail = key
+        return f"MONITORING|{sec}|{total}{tail}" if head is None else f'{head}{total},"e":{sec}{tail}'
 
     def encode(self, metrics: list[Metric]) -> str:
         """All metrics in every configured format, as one text of whole lines."""
@@ -364,14 +420,18 @@ class State:
 
     def flush(self, flush_stream: bool = True) -> None:
         """Write what is buffered (and the count of dropped metrics), then flush the stream."""
-        with LOCK:
-            held = list(self.buffer.values())
-            self.buffer.clear()
-            unreported, self.unreported = self.unreported, 0
-        if unreported and self.enabled:
-            held.append(Metric(DROPPED_METRIC, unreported, "count", self.default_tags, int(_time())))
-        if held:
-            self.write(self.encode(held))
+        if self.buffer or self.held_lines or self.unreported:  # else nothing to take (the common case)
+            with LOCK:
+                held = list(self.buffer.values())
+                self.buffer.clear()
+                lines, self.held_lines = self.held_lines, []
+                counts, self.held_counts = self.held_counts, {}
+                unreported, self.unreported = self.unreported, 0
+            if unreported and self.enabled:
+                held.append(Metric(DROPPED_METRIC, unreported, "count", self.default_tags, int(_time())))
+            if held or lines:
+                self.write("".join(item if isinstance(item, str) else self._count_line(item, counts[item])
+                                   for item in lines) + self.encode(held))
         if flush_stream:
             stream = self.stream if self.stream is not None else sys.stdout
             flush: Callable[[], object] | None = getattr(stream, "flush", None)
@@ -385,6 +445,8 @@ class State:
         """Back to a cold start: configuration from the environment, counters and buffer cleared."""
         with LOCK:
             self.buffer.clear()
+            self.held_lines = []
+            self.held_counts = {}
         self.cold = True
         self.dropped = 0
         self.unreported = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import threading
 from datetime import datetime, timezone
@@ -108,6 +109,67 @@ def test_buffered_sums_counts_with_same_name_tags_second() -> None:
     ]
     lm.flush()
     assert len(out.getvalue().splitlines()) == 5
+
+
+def _buffered_calls() -> None:
+    images = lm.Counter("images", tags=("format",))
+    for _ in range(2):  # the second round takes the cached paths
+        images.tagged(format="png").inc()
+        lm.gauge("depth", 3, tags={"queue": "resize"})
+        images.inc(2, format="png")
+        lm.Histogram("resize_ms", tags=("format",)).observe(41.7, format="png")
+        lm.count("images", 4, tags=["format:png"])
+        lm.count("images", 1, tags=["format:jpeg"])
+        lm.Check("pipeline").warning()
+        lm.count("images", 10, tags=["format:png"], timestamp=NOW - 60)  # an explicit time
+
+
+#: What the calls above write in buffered mode: counts summed per name, tags and second, each line
+#: where its first call was; metrics with an explicit timestamp after the others.
+BUFFERED = [
+    (NOW, 14, "count", "images", "format:png"),
+    (NOW, 3, "gauge", "depth", "queue:resize"),
+    (NOW, 41.7, "histogram", "resize_ms", "format:png"),
+    (NOW, 2, "count", "images", "format:jpeg"),
+    (NOW, 1, "check", "pipeline", ""),
+    (NOW, 3, "gauge", "depth", "queue:resize"),
+    (NOW, 41.7, "histogram", "resize_ms", "format:png"),
+    (NOW, 1, "check", "pipeline", ""),
+    (NOW - 60, 20, "count", "images", "format:png"),
+]
+
+
+@freeze_time(FROZEN)
+def test_buffered_monitoring_sums_counts_in_the_order_of_first_calls() -> None:
+    out = io.StringIO()
+    lm.configure(stream=out, buffered=True, strict=True)
+    _buffered_calls()
+    assert out.getvalue() == ""
+    lm.flush()
+    assert out.getvalue().splitlines() == [f"MONITORING|{ts}|{v}|{t}|{n}|#{tags}" for ts, v, t, n, tags in BUFFERED]
+
+
+@freeze_time(FROZEN)
+def test_buffered_forwarder_json_sums_counts_in_the_order_of_first_calls() -> None:
+    out = io.StringIO()
+    lm.configure(stream=out, buffered=True, strict=True, format="datadog-json")
+    _buffered_calls()
+    lm.flush()
+    assert [json.loads(line) for line in out.getvalue().splitlines()] == [
+        {"m": n, "v": v, "e": ts, "t": [tags] if tags else []} for ts, v, _t, n, tags in BUFFERED]
+
+
+@freeze_time(FROZEN)
+def test_buffered_with_two_formats_holds_metrics_and_writes_each_format() -> None:
+    out = io.StringIO()
+    lm.configure(stream=out, buffered=True, strict=True, format="monitoring,datadog-json")
+    _buffered_calls()
+    lm.flush()
+    lines = out.getvalue().splitlines()
+    monitoring = [line for line in lines if line.startswith("MONITORING|")]
+    # Metric objects keep one entry per name, tags and second, in the order of first calls.
+    assert sorted(monitoring) == sorted(f"MONITORING|{ts}|{v}|{t}|{n}|#{tags}" for ts, v, t, n, tags in BUFFERED)
+    assert len(lines) == 2 * len(BUFFERED)
 
 
 def test_buffered_keeps_seconds_apart() -> None:
@@ -218,3 +280,26 @@ def test_a_child_forked_while_another_thread_writes_can_still_write() -> None:
         leave.set()
         holder.join()
     assert text.startswith("MONITORING|") and "|count|t.child|#" in text
+
+
+@pytest.mark.parametrize("fmt", ["monitoring", "emf"])
+def test_buffered_mode_writes_on_its_own_past_10000_held_metrics(fmt: str) -> None:
+    """A handler that never flushes does not grow the buffer without end (both kinds of buffer)."""
+    writes: list[str] = []
+
+    class Recording:
+        def write(self, text: str) -> int:
+            writes.append(text)
+            return len(text)
+
+    lm.configure(stream=Recording(), buffered=True, format=fmt)
+    for i in range(10_000 - 1):
+        lm.gauge("g", i)
+    assert writes == []
+    lm.gauge("g", 1)
+    lm.count("c", 1)  # a count goes to the next batch
+    assert len(writes) == 1
+    lm.flush()
+    assert len(writes) == 2
+    if fmt == "monitoring":
+        assert writes[0].count("\n") == 10_000 and writes[1] == writes[1].splitlines()[0] + "\n"
