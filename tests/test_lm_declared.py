@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 from freezegun import freeze_time
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import lambda_metrics as lm
 from lambda_metrics import testing
@@ -191,3 +193,35 @@ def test_tag_value_caches_never_mix_keys_orders_or_value_types() -> None:
         ("format:png",), ("format:1",), ("format:true",), ("format:1",),
         ("format:png", "size:l"), ("format:png", "size:l"), ("format:jpg", "size:s"), ("size:l",), ("format:png",),
     ] * 2
+
+
+tag_keys = st.lists(st.from_regex(r"\A[a-z][a-z0-9_./-]{0,8}\Z"), max_size=3, unique=True)
+tag_values = st.one_of(st.text(max_size=8), st.sampled_from(["1", "png", "a|b", "x,y", "\n"]), st.integers(-3, 3),
+                       st.booleans(), st.floats(allow_nan=False), st.none())
+gauge_values = st.one_of(st.integers(-(10**15), 10**15), st.floats(allow_nan=False, allow_infinity=False))
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(keys=tag_keys, data=st.data(), value=gauge_values, fmt=st.sampled_from(["monitoring", "datadog-json"]),
+       buffered=st.booleans())
+def test_property_every_declared_path_writes_what_the_module_function_writes(
+    keys: list[str], data: st.DataObject, value: float, fmt: str, buffered: bool
+) -> None:
+    """Per-call tag values (in any keyword order), tags bound by tagged(), and lm.gauge with the same
+    tags write the same line, on the first call (full path) and the second (cached paths)."""
+    values = {k: data.draw(tag_values, label=k) for k in keys}
+    order = data.draw(st.permutations(keys), label="keyword order")
+    testing.reset()
+    out = io.StringIO()
+    lm.configure(stream=out, strict=True, format=fmt, buffered=buffered)
+    with freeze_time(FROZEN):
+        gauge = lm.Gauge("p.gauge", tags=tuple(keys))
+        bound = gauge.tagged(**{k: values[k] for k in order})
+        for _ in range(2):
+            gauge.set(value, **{k: values[k] for k in order})
+            bound.set(value)
+            lm.gauge("p.gauge", value, tags=values)
+        lm.flush()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 6 and len(set(lines)) == 1, lines
+    assert lm.parse_line(lines[0]) is not None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import string
+from datetime import datetime, timezone
 
 import pytest
+from freezegun import freeze_time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -61,6 +63,8 @@ def test_malformed_metric_lines_raise_naming_the_field(line: str, field: str) ->
     assert info.value.field == field
 
 
+FROZEN = datetime.fromtimestamp(1_700_000_000, tz=timezone.utc)
+
 names = st.one_of(
     st.from_regex(r"\A[A-Za-z][A-Za-z0-9_.]{0,40}\Z"),
     st.text(max_size=30),
@@ -93,12 +97,16 @@ def test_property_strict_raises_or_writes_one_line_that_parses_back(
     lm.configure(stream=out, strict=True, format=fmt)
     write = {"count": lm.count, "gauge": lm.gauge, "histogram": lm.histogram, "check": lm.check}[kind]
     try:
-        write(name, value, tags=tag_arg)  # type: ignore[operator]
+        with freeze_time(FROZEN):
+            write(name, value, tags=tag_arg)  # type: ignore[operator]
     except lm.MetricError:
         assert out.getvalue() == ""
         return
     text = out.getvalue()
     assert text.endswith("\n") and text.count("\n") == 1, text  # exactly one line
+    with freeze_time(FROZEN):  # the second call takes the fast path (name and tags cached): same line
+        write(name, value, tags=tag_arg)  # type: ignore[operator]
+    assert out.getvalue() == text * 2
     line = text[:-1]
     assert "\r" not in line
     parsed = lm.parse_line(line)
