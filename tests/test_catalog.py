@@ -129,6 +129,22 @@ def test_collect_refuses_one_name_declared_twice_differently(tmp_path: Path) -> 
         load_catalog(str(path))
 
 
+def test_a_metric_bound_with_tagged_is_the_same_metric(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "cat_tagged.py",
+        """
+        import lambda_metrics as lm
+        IMAGES = lm.Counter("svc.images", tags=("format", "size"), description="Images")
+        PNG = IMAGES.tagged(format="png")
+        PNG_SMALL = PNG.tagged(size="small")
+        """,
+    )
+    catalog = load_catalog(str(path))
+    assert [(m.name, m.tag_keys, m.attribute) for m in catalog.metrics] == [
+        ("svc.images", ("format", "size"), "IMAGES")]
+
+
 def test_the_catalog_is_a_read_only_mapping() -> None:
     catalog = Catalog("x", (MetricInfo("a.b", "count"),))
     assert dict(catalog) == {"a.b": MetricInfo("a.b", "count")}
