@@ -248,7 +248,9 @@ class State:
             self.tag_cache[key] = entry
         return entry
 
-    def check(self, name: str, value: Any, mtype: str, tags: TagsArg) -> tuple[Any, tuple[tuple[str, ...], str, str]]:
+    def validated(
+        self, name: str, value: Any, mtype: str, tags: TagsArg
+    ) -> tuple[Any, tuple[tuple[str, ...], str, str]]:
         """Validate name, value and tags; the value and the tags entry of :meth:`tags_for`."""
         _validate.check_name(name)
         value = _validate.check_value(value, name)
@@ -267,7 +269,7 @@ class State:
         dimensions: tuple[str, ...] = (),
     ) -> Metric:
         """Validate and normalize one metric (raises :class:`MetricError`)."""
-        value, entry = self.check(name, value, mtype, tags)
+        value, entry = self.validated(name, value, mtype, tags)
         merged = entry[0]
         ts = int(_time()) if timestamp is None else _validate.check_timestamp(timestamp, _time(), name)
         return Metric(name, value, mtype, merged, ts, unit, dimensions)
@@ -310,7 +312,7 @@ class State:
         fmt = self.hold_format
         if fmt is not None and timestamp is None:
             try:
-                value, entry = self.check(name, value, mtype, tags)
+                value, entry = self.validated(name, value, mtype, tags)
             except MetricError as err:
                 self.reject(err)
                 return
