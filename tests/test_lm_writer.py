@@ -241,6 +241,7 @@ def test_default_stream_is_stdout_at_write_time(capsys: pytest.CaptureFixture[st
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")  # on purpose
 def test_a_child_forked_while_another_thread_writes_can_still_write() -> None:
     """The thread that holds the writer's lock at fork time does not exist in the child: without the
     at-fork hook, the child's first metric would wait forever."""
