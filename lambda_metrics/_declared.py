@@ -93,7 +93,8 @@ class _Declared:
         """This metric with some tag values fixed, validated and encoded once (raises :class:`MetricError`).
 
         ``PNG = IMAGES.tagged(format="png")`` then ``PNG.inc()`` writes what ``IMAGES.inc(format="png")``
-        writes at the cost of an untagged ``inc()``: for tag values known in advance, in hot loops.
+        writes at the cost of an untagged ``inc()``: for tag values known in advance, in hot loops. Bind
+        once: ``tagged()`` itself validates and builds a new object.
         """
         self._check_keys(tags)
         child = object.__new__(type(self))
