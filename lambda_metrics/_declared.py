@@ -14,10 +14,9 @@ from time import perf_counter
 from time import time as _time
 
 from . import _units, _validate
-from ._encoders import datadog_json, monitoring
 from ._errors import MetricError
 from ._metric import CHECK_RULE
-from ._state import STATE, acquire, register, release, whole_second
+from ._state import STATE, acquire, line_parts, register, release, whole_second
 from ._validate import MAX_INT, MIN_INT
 
 TYPE_CHECKING = False
@@ -123,29 +122,23 @@ class _Declared:
                 self._rebuild()
             if state.fast is not None:
                 tail = self._tail_for(tags) if tags else self._tail
-                kind = type(value)
-                if tail is not None and (
-                    (kind is int and MIN_INT <= value <= MAX_INT) or (kind is float and value - value == 0.0)
-                ):
-                    self._check(value)
-                    head = self._head
-                    if head is None:
-                        state.write(f"MONITORING|{int(_time())}|{value}{tail}")
-                    else:
-                        state.write(f'{head}{value},"e":{int(_time())}{tail}')
-                    return
             elif state.hold_format is not None:  # buffered, one line format: keep the encoded line
-                try:
-                    tail = self._held[tuple(tags.items())]
-                except (KeyError, TypeError):  # not cached yet (or not cacheable)
-                    tail = self._tail_for(tags, held=True)
-                kind = type(value)
-                if tail is not None and (
-                    (kind is int and MIN_INT <= value <= MAX_INT) or (kind is float and value - value == 0.0)
-                ):
-                    self._check(value)
-                    state.hold(self.type == "count", value, self._head, tail)
-                    return
+                tail = self._tail_for(tags, held=True)
+            else:
+                tail = None
+            kind = type(value)
+            if tail is not None and (
+                (kind is int and MIN_INT <= value <= MAX_INT) or (kind is float and value - value == 0.0)
+            ):
+                self._check(value)
+                head = self._head
+                if state.fast is None:
+                    state.hold(self.type == "count", value, head, tail)
+                elif head is None:
+                    state.write(f"MONITORING|{int(_time())}|{value}{tail}")
+                else:
+                    state.write(f'{head}{value},"e":{int(_time())}{tail}')
+                return
             self._check_keys(tags)
             value = _validate.check_value(value, self.name)
             self._check(value)
@@ -185,14 +178,11 @@ class _Declared:
         self._tail = tail if state.fast is not None else None  # None: the hot paths hand over to _emit
 
     def _encode_tail(self, tags: tuple[str, ...]) -> str | None:
-        fast = STATE.fast or STATE.hold_format
-        if fast == "monitoring":
-            self._head = None
-            return monitoring.suffix(self.name, self.type, tags)
-        if fast == "datadog-json":
-            self._head = datadog_json.head(self.name)
-            return datadog_json.tail(tags)
-        return None
+        fmt = STATE.fast or STATE.hold_format
+        if fmt is None:
+            return None
+        self._head, tail = line_parts(fmt, self.name, self.type, tags)
+        return tail
 
     def _lookup(self, tags: dict[str, Any]) -> tuple[dict[object, str | None], object]:
         """Which cache holds the tail for these tag values, and under which key (the same as the hot paths)."""

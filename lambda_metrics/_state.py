@@ -104,6 +104,17 @@ def _tick(now: float) -> None:
     _hi = hi
 
 
+def line_parts(fmt: str, name: str, mtype: str, tags: tuple[str, ...]) -> tuple[str | None, str]:
+    """A line of the one line format ``fmt`` around its value and timestamp: ``(head, tail)``.
+
+    MONITORING has no head (``f"MONITORING|{sec}|{value}{tail}"``); the Forwarder's JSON is
+    ``f'{head}{value},"e":{sec}{tail}'``.
+    """
+    if fmt == "monitoring":
+        return None, monitoring.suffix(name, mtype, tags)
+    return datadog_json.head(name), datadog_json.tail(tags)
+
+
 def register(metric: Any) -> None:
     """Called by each declared metric: its pre-encoded tail is cleared whenever the configuration changes."""
     key = id(metric)
@@ -316,10 +327,7 @@ class State:
             except MetricError as err:
                 self.reject(err)
                 return
-            if fmt == "monitoring":
-                self.hold(mtype == "count", value, None, monitoring.suffix(name, mtype, entry[0]))
-            else:
-                self.hold(mtype == "count", value, datadog_json.head(name), datadog_json.tail(entry[0]))
+            self.hold(mtype == "count", value, *line_parts(fmt, name, mtype, entry[0]))
             return
         try:
             metric = self.build(name, value, mtype, tags, timestamp, unit, dimensions)
