@@ -33,6 +33,17 @@ class SlowPythonStream:
         return len(text)
 
 
+class RecordingStream:
+    """Keeps each ``write`` call's text: how many writes, and what each one held."""
+
+    def __init__(self) -> None:
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return len(text)
+
+
 def _hammer(threads: int, per_thread: int) -> None:
     counter = lm.Counter("t.declared", tags=("thread",))
     start = threading.Barrier(threads)
@@ -189,15 +200,7 @@ def test_buffered_from_environment_and_one_write_per_flush(monkeypatch: pytest.M
     monkeypatch.setenv("LAMBDA_METRICS_BUFFERED", "true")
     testing.reset()
 
-    class Counting:
-        def __init__(self) -> None:
-            self.writes: list[str] = []
-
-        def write(self, text: str) -> int:
-            self.writes.append(text)
-            return len(text)
-
-    stream = Counting()
+    stream = RecordingStream()
     lm.configure(stream=stream)
     for i in range(10):
         lm.gauge("g", i)
@@ -286,14 +289,9 @@ def test_a_child_forked_while_another_thread_writes_can_still_write() -> None:
 @pytest.mark.parametrize("fmt", ["monitoring", "emf"])
 def test_buffered_mode_writes_on_its_own_past_10000_held_metrics(fmt: str) -> None:
     """A handler that never flushes does not grow the buffer without end (both kinds of buffer)."""
-    writes: list[str] = []
-
-    class Recording:
-        def write(self, text: str) -> int:
-            writes.append(text)
-            return len(text)
-
-    lm.configure(stream=Recording(), buffered=True, format=fmt)
+    stream = RecordingStream()
+    writes = stream.writes
+    lm.configure(stream=stream, buffered=True, format=fmt)
     for i in range(10_000 - 1):
         lm.gauge("g", i)
     assert writes == []
