@@ -123,7 +123,10 @@ class _Declared:
             if state.fast is not None:
                 tail = self._tail_for(tags) if tags else self._tail
             elif state.hold_format is not None:  # buffered, one line format: keep the encoded line
-                tail = self._tail_for(tags, held=True)
+                try:  # read the cache here: going through _tail_for costs about 120 ns per metric
+                    tail = self._held[tuple(tags.items())]
+                except (KeyError, TypeError):  # not cached yet (or not cacheable)
+                    tail = self._tail_for(tags, held=True)
             else:
                 tail = None
             kind = type(value)
